@@ -1,0 +1,79 @@
+"""Settings read from the environment at the moment they are needed.
+
+The classic ``PREFECT__SECTION__KEY`` variables are honoured where Prefect 1.x had
+the same setting, so existing deployments keep their behaviour:
+
+=============================================================  =====================  =====================
+setting                                                         variables (first wins)  default
+=============================================================  =====================  =====================
+home directory                                                  ``PREFECT_STORAGE_HOME``, ``PREFECT__HOME_DIR``  ``~/.prefect``
+default labels on storage                                       ``PREFECT__FLOWS__DEFAULTS__STORAGE__ADD_DEFAULT_LABELS``  true
+default storage class for ``flow.register()``                   ``PREFECT__FLOWS__DEFAULTS__STORAGE__DEFAULT_CLASS``  ``prefect_storage.storage.Local``
+checkpoint task results in ``flow.run()``                       ``PREFECT__FLOWS__CHECKPOINTING``  false
+signing key secret name                                         (fixed) ``PREFECT_STORAGE_SIGNING_KEY``
+refuse unsigned flows                                           ``PREFECT_STORAGE_REQUIRE_SIGNATURE``  false
+load pickles made by another Python minor version               ``PREFECT_STORAGE_ALLOW_PYTHON_MISMATCH``  false
+=============================================================  =====================  =====================
+
+Nothing here is cached: tests and long-running agents see changes at once, and a
+lookup costs one ``os.environ`` read.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SIGNING_KEY_SECRET = "PREFECT_STORAGE_SIGNING_KEY"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_flag(*names: str, default: bool) -> bool:
+    """Read the first set variable of ``names`` as a boolean.
+
+    Accepts ``1/true/yes/on`` and ``0/false/no/off`` in any case; anything else is
+    a :class:`~prefect_storage.exceptions.StorageConfigError` naming the variable.
+    """
+    for name in names:
+        raw = os.environ.get(name)
+        if raw is None:
+            continue
+        value = raw.strip().lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        from prefect_storage.exceptions import StorageConfigError
+
+        raise StorageConfigError(f"{name}={raw!r} is not a boolean; use true or false.")
+    return default
+
+
+def home_dir() -> Path:
+    """The folder that holds flows, results, the registry and local secrets."""
+    raw = os.environ.get("PREFECT_STORAGE_HOME") or os.environ.get("PREFECT__HOME_DIR") or "~/.prefect"
+    return Path(raw).expanduser()
+
+
+def add_default_labels() -> bool:
+    return env_flag("PREFECT__FLOWS__DEFAULTS__STORAGE__ADD_DEFAULT_LABELS", default=True)
+
+
+def checkpointing() -> bool:
+    return env_flag("PREFECT__FLOWS__CHECKPOINTING", "PREFECT__FLOWS__CHECKPOINTING".lower(), default=False)
+
+
+def require_signature() -> bool:
+    return env_flag("PREFECT_STORAGE_REQUIRE_SIGNATURE", default=False)
+
+
+def allow_python_mismatch() -> bool:
+    return env_flag("PREFECT_STORAGE_ALLOW_PYTHON_MISMATCH", default=False)
+
+
+def default_storage_class_path() -> str:
+    return os.environ.get(
+        "PREFECT__FLOWS__DEFAULTS__STORAGE__DEFAULT_CLASS", "prefect_storage.storage.Local"
+    )

