@@ -1,0 +1,1 @@
+"""Agents: claim flow runs from the registry, load each flow from its storage, run it."""
