@@ -20,7 +20,7 @@ A name is looked up, first hit wins, in:
 
 Every value resolved here is remembered for the life of the process and replaced
 by ``***`` wherever :func:`redact` runs: in every ``prefect_storage`` exception
-message and every record logged through :func:`get_logger`.
+message and every record logged through :func:`get_logger` (see :mod:`prefect_storage.log`).
 """
 
 from __future__ import annotations
@@ -28,17 +28,19 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
-import logging
 import os
 import re
 import stat
 import threading
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from prefect_storage import config
 from prefect_storage.exceptions import SecretNotFoundError, StorageConfigError
+
+if TYPE_CHECKING:
+    import logging
 
 __all__ = [
     "Secret",
@@ -78,6 +80,11 @@ def remember_secret(value: str) -> None:
         _revealed_sorted = tuple(sorted(_revealed, key=len, reverse=True))
 
 
+def has_revealed_secrets() -> bool:
+    """Whether any secret value has been resolved in this process yet."""
+    return bool(_revealed_sorted)
+
+
 def redact(text: str) -> str:
     """Return ``text`` with every secret value resolved in this process replaced by ``***``."""
     if not _revealed_sorted or not isinstance(text, str):
@@ -88,30 +95,11 @@ def redact(text: str) -> str:
     return text
 
 
-class RedactingFilter(logging.Filter):
-    """A logging filter that redacts the formatted message of every record it sees."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if _revealed_sorted:
-            message = record.getMessage()
-            clean = redact(message)
-            if clean != message or record.args:
-                record.msg, record.args = clean, None
-            if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-                record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-        return True
-
-
-_FILTER = RedactingFilter()
-
-
 def get_logger(name: str) -> logging.Logger:
-    """A logger under ``prefect_storage`` whose records are redacted before any handler sees them."""
-    full = name if name.startswith("prefect_storage") else f"prefect_storage.{name}"
-    logger = logging.getLogger(full)
-    if _FILTER not in logger.filters:
-        logger.addFilter(_FILTER)
-    return logger
+    """A logger under ``prefect_storage`` whose records are redacted (see :mod:`prefect_storage.log`)."""
+    from prefect_storage.log import get_logger as _get_logger
+
+    return _get_logger(name)
 
 
 # ---------------------------------------------------------------------------- lookup chain

@@ -95,7 +95,7 @@ def parse_outcome(stdout: str) -> dict[str, Any] | None:
 
 
 def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
-    from prefect_storage.secrets import RedactingFilter
+    from prefect_storage.log import RedactingFilter
 
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 
 from prefect_storage.exceptions import FlowNotFoundError, FlowStorageError
 
@@ -15,6 +14,8 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, mode: int = 0o644) -
     The bytes go to a temporary file in the same folder, are flushed to disk, and the
     file is renamed over ``path``. On any failure the temporary file is removed.
     """
+    import tempfile
+
     path = os.fspath(path)
     folder = os.path.dirname(path) or "."
     os.makedirs(folder, exist_ok=True)

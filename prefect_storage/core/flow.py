@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import collections
-import hashlib
 import heapq
-import json
 import warnings
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -316,10 +314,15 @@ class Flow:
 
     def serialized_hash(self, build: bool = False) -> str:
         """sha256 of :meth:`serialize` with sorted keys: the classic idempotency key."""
+        import hashlib
+        import json
+
         return hashlib.sha256(json.dumps(self.serialize(build), sort_keys=True).encode()).hexdigest()
 
 
 def _json_safe(value: Any) -> Any:
+    import json
+
     try:
         json.dumps(value)
     except (TypeError, ValueError):

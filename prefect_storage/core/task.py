@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import datetime
 import functools
-import inspect
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +112,8 @@ class Task:
                 f"Could not infer an active Flow context while binding task {self.name!r}: "
                 "call it inside `with Flow(...):` or pass flow=."
             )
+        import inspect
+
         try:
             bound = inspect.signature(self.run).bind(*args, **kwargs)
         except TypeError as exc:
@@ -134,6 +135,8 @@ class Task:
         flow.add_edge(self, task, key=key)
 
     def input_names(self) -> list[str]:
+        import inspect
+
         return list(inspect.signature(self.run).parameters)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import datetime
 import importlib
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -82,6 +81,8 @@ class Result:
 
     @property
     def default_location(self) -> str:
+        import uuid
+
         today = datetime.datetime.now(datetime.timezone.utc)
         return f"{today.year}/{today.month}/{today.day}/{uuid.uuid4()}.prefect_result"
 
@@ -142,10 +143,8 @@ class Result:
 
     @classmethod
     def _from_serialized(cls, data: Mapping[str, Any]) -> Result:
-        obj = cls.__new__(cls)
-        Result.__init__(obj)
-        for field in cls._serialized_fields:
-            setattr(obj, field, data.get(field))
+        """Call the constructor with the serialized fields; override to pass extra flags."""
+        obj = cls(**{field: data.get(field) for field in cls._serialized_fields})
         obj.location = data.get("location")
         return obj
 

@@ -4,8 +4,9 @@ Layout (no base64, so the stored size is the payload plus about 200 bytes)::
 
     b"\\x89PSF1\\n"           magic; the non-ASCII first byte is never JSON or text
     4 bytes, big endian       length of the header
-    header                    compact JSON: format, versions, payload size, sha256,
-                              and an HMAC-SHA256 signature when a key is configured
+    header                    compact JSON: format, versions, payload size, a sha256
+                              over the rest of the header and the payload, and an
+                              HMAC-SHA256 signature when a key is configured
     payload                   cloudpickle.dumps(flow)
 
 ``flow_from_bytes_pickle`` checks, in this order and before anything is unpickled:
@@ -59,6 +60,14 @@ def _canonical(header: dict[str, Any]) -> bytes:
     return json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
 
 
+def _digest(header: dict[str, Any], payload: bytes | memoryview) -> str:
+    """sha256 over the canonical header (without digest and signature) and the payload,
+    so a change to the recorded versions or size is caught like a change to the pickle."""
+    h = hashlib.sha256(_canonical({k: v for k, v in header.items() if k not in ("sha256", "sig")}))
+    h.update(payload)
+    return h.hexdigest()
+
+
 def flow_to_bytes_pickle(flow: Flow) -> bytes:
     """Serialize ``flow`` with cloudpickle inside the envelope described in this module.
 
@@ -71,8 +80,8 @@ def flow_to_bytes_pickle(flow: Flow) -> bytes:
         "f": FORMAT_VERSION,
         "v": {"python": _python_version(), "cloudpickle": cloudpickle.__version__, "prefect_storage": __version__},
         "n": len(payload),
-        "sha256": hashlib.sha256(payload).hexdigest(),
     }
+    header["sha256"] = _digest(header, payload)
     key = _signing_key()
     if key is not None:
         header["sig"] = hmac.new(key, _canonical(header), hashlib.sha256).hexdigest()
@@ -97,7 +106,7 @@ def read_envelope(data: bytes, source: str = "flow data") -> FlowEnvelope:
     ``source`` names where the data came from in error messages (a path, a key, ...).
     Raises :class:`FlowIntegrityError` or :class:`FlowDeserializationError`.
     """
-    if data[: len(MAGIC)] == MAGIC:
+    if data[: len(MAGIC)] == MAGIC or (data and len(data) < len(MAGIC) and MAGIC.startswith(bytes(data))):
         envelope = _read_current(data, source)
     elif data[:1] == b"{":
         envelope = _read_classic_json(data, source)
@@ -145,8 +154,8 @@ def _read_current(data: bytes, source: str) -> FlowEnvelope:
     if len(payload) != expected_size:
         problem = "truncated" if len(payload) < expected_size else "longer than recorded (altered)"
         raise FlowIntegrityError(f"{source} is {problem}: the payload has {len(payload)} bytes, {expected_size} were stored.")
-    if hashlib.sha256(payload).hexdigest() != digest:
-        raise FlowIntegrityError(f"{source} was altered: the payload's sha256 does not match the one stored with it.")
+    if _digest(header, payload) != digest:
+        raise FlowIntegrityError(f"{source} was altered: its sha256 does not match the one stored with it.")
     signature = header.pop("sig", None)
     verified = False
     if signature is not None:

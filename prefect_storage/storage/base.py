@@ -25,7 +25,6 @@ such as ``Module`` that import instead of reading bytes). Declaring
 from __future__ import annotations
 
 import abc
-import concurrent.futures
 import datetime
 import hashlib
 import importlib
@@ -40,7 +39,6 @@ from prefect_storage.exceptions import (
     StorageConfigError,
     UnknownFlowError,
 )
-from prefect_storage.secrets import get_logger
 
 if TYPE_CHECKING:
     import logging
@@ -165,6 +163,8 @@ class Storage(abc.ABC):
 
     @property
     def logger(self) -> logging.Logger:
+        from prefect_storage.secrets import get_logger
+
         return get_logger(f"storage.{type(self).__name__}")
 
     def __repr__(self) -> str:
@@ -364,6 +364,8 @@ class Storage(abc.ABC):
                 if error is not None:
                     errors[job[0]] = error
         else:
+            import concurrent.futures
+
             with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="prefect-storage-upload") as pool:
                 outcomes = dict(zip((job[0] for job in jobs), pool.map(self._write_one, jobs)))
             errors = {name: error for name, error in outcomes.items() if error is not None}

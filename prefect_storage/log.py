@@ -1,0 +1,43 @@
+"""Logging that cannot leak secrets: every record passes through :func:`prefect_storage.secrets.redact`.
+
+Kept apart from :mod:`prefect_storage.secrets` so that loading a flow (which renders
+templates) does not import :mod:`logging` until something actually logs.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from prefect_storage.secrets import has_revealed_secrets, redact
+
+__all__ = ["RedactingFilter", "get_logger"]
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts the formatted message (and traceback text) of every record it sees.
+
+    Attach it to a handler to cover every logger that handler serves; :func:`get_logger`
+    attaches it to the ``prefect_storage`` loggers themselves.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if has_revealed_secrets():
+            message = record.getMessage()
+            clean = redact(message)
+            if clean != message or record.args:
+                record.msg, record.args = clean, None
+            if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+                record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+_FILTER = RedactingFilter()
+
+
+def get_logger(name: str) -> logging.Logger:
+    """A logger named ``prefect_storage.<name>`` whose records are redacted before any handler sees them."""
+    full = name if name.startswith("prefect_storage") else f"prefect_storage.{name}"
+    logger = logging.getLogger(full)
+    if _FILTER not in logger.filters:
+        logger.addFilter(_FILTER)
+    return logger
