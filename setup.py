@@ -18,6 +18,7 @@ EXTRAS = {
     "webhook": ["requests>=2.31"],
     "docker": ["docker>=7.0"],
     "postgres": ["psycopg[binary]>=3.1"],
+    "pandas": ["pandas>=1.5"],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 EXTRAS["test"] = [

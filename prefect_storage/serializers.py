@@ -8,7 +8,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["CompressedSerializer", "DateTimeSerializer", "JSONSerializer", "PickleSerializer", "Serializer"]
+__all__ = [
+    "CompressedSerializer",
+    "DateTimeSerializer",
+    "JSONSerializer",
+    "PandasSerializer",
+    "PickleSerializer",
+    "Serializer",
+]
 
 
 class Serializer:
@@ -74,6 +81,69 @@ class DateTimeSerializer(Serializer):
         import datetime
 
         return datetime.datetime.fromisoformat(value.decode().replace("Z", "+00:00"))
+
+
+class PandasSerializer(Serializer):
+    """A pandas DataFrame through ``DataFrame.to_<file_type>`` and ``pandas.read_<file_type>``
+    (``"csv"``, ``"parquet"``, ``"json"``...). Needs ``pip install 'prefect-storage[pandas]'``.
+
+    Both methods are looked up when the serializer is made, so a bad ``file_type``
+    fails at once rather than at the first checkpoint.
+    """
+
+    def __init__(
+        self,
+        file_type: str,
+        deserialize_kwargs: dict[str, Any] | None = None,
+        serialize_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        from prefect_storage.backends.optional import require
+
+        pd = require("pandas", extra="pandas", purpose="PandasSerializer")
+        self.file_type = file_type
+        self.deserialize_kwargs = deserialize_kwargs or {}
+        self.serialize_kwargs = serialize_kwargs or {}
+        if not callable(getattr(pd, f"read_{file_type}", None)):
+            raise ValueError(f"Could not find deserialization methods for {file_type}")
+        if not callable(getattr(pd.DataFrame, f"to_{file_type}", None)):
+            raise ValueError(f"Could not find serialization methods for {file_type}")
+        self._pd = pd
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, PandasSerializer)
+            and (self.file_type, self.serialize_kwargs, self.deserialize_kwargs)
+            == (other.file_type, other.serialize_kwargs, other.deserialize_kwargs)
+        )
+
+    __hash__ = Serializer.__hash__
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_pd"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        import pandas
+
+        self._pd = pandas
+
+    def serialize(self, value: Any) -> bytes:
+        import io
+
+        write = getattr(value, f"to_{self.file_type}")
+        buffer = io.BytesIO()
+        try:
+            write(buffer, **self.serialize_kwargs)
+            return buffer.getvalue()
+        except TypeError:  # text formats (csv, json) want a text buffer
+            text = io.StringIO()
+            write(text, **self.serialize_kwargs)
+            return text.getvalue().encode()
+
+    def deserialize(self, value: bytes) -> Any:
+        import io
+
+        return getattr(self._pd, f"read_{self.file_type}")(io.BytesIO(value), **self.deserialize_kwargs)
 
 
 _FORMATS = ("bz2", "gzip", "lzma", "zlib")

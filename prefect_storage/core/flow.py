@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import heapq
+import os
 import warnings
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -266,6 +267,34 @@ class Flow:
         if unknown:
             raise ValueError(f"Flow.run received parameters that are not in the flow: {sorted(unknown)}")
         return FlowRunner(self).run(parameters=values, checkpoint=checkpoint)
+
+    # -- saving to a file ---------------------------------------------------------------
+
+    def save(self, fpath: str | os.PathLike[str] | None = None) -> str:
+        """Pickle this flow (in the integrity-checked envelope) to ``fpath``; default
+        ``<home>/flows/<slug(name)>.prefect``. Returns the path written."""
+        from prefect_storage import config
+        from prefect_storage.backends.local import atomic_write
+        from prefect_storage.serialization.flow_pickle import flow_to_bytes_pickle
+        from prefect_storage.storage.base import flow_slug
+
+        path = os.fspath(fpath) if fpath is not None else str(config.home_dir() / "flows" / f"{flow_slug(self.name)}.prefect")
+        atomic_write(path, flow_to_bytes_pickle(self))
+        return path
+
+    @classmethod
+    def load(cls, fpath: str | os.PathLike[str]) -> Flow:
+        """Load a flow written by :meth:`save`. A bare name (not an absolute path) is
+        read from ``<home>/flows/<slug(name)>.prefect``, as in the classic API."""
+        from prefect_storage import config
+        from prefect_storage.backends.local import read_bytes
+        from prefect_storage.serialization.flow_pickle import flow_from_bytes_pickle
+        from prefect_storage.storage.base import flow_slug
+
+        path = os.fspath(fpath)
+        if not os.path.isabs(path):
+            path = str(config.home_dir() / "flows" / f"{flow_slug(path)}.prefect")
+        return flow_from_bytes_pickle(read_bytes(path), source=path)
 
     # -- serialization ----------------------------------------------------------------
 

@@ -180,3 +180,14 @@ def test_flow_survives_pickling_with_indexes() -> None:
     again = cloudpickle.loads(cloudpickle.dumps(flow))
     (terminal,) = again.terminal_tasks()
     assert again.run().result[terminal].result == 6
+
+
+def test_save_and_load(tmp_path: Path, _isolated_home: Path) -> None:
+    with Flow("Saved Flow") as flow:
+        add(20, 22)
+    default_path = flow.save()
+    assert default_path == str(_isolated_home / "flows" / "saved-flow.prefect")
+    for where in ("Saved Flow", default_path, flow.save(tmp_path / "x.prefect")):
+        loaded = Flow.load(where)
+        (terminal,) = loaded.terminal_tasks()
+        assert loaded.run().result[terminal].result == 42

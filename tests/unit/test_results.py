@@ -117,3 +117,20 @@ def test_compressed_serializer_errors() -> None:
         CompressedSerializer(JSONSerializer(), format="nonexistent_codec")
     with pytest.raises(ValueError, match="does not have 'compress' and 'decompress'"):
         CompressedSerializer(JSONSerializer(), format="json")
+
+
+def test_pandas_serializer_csv_and_errors() -> None:
+    import pandas as pd
+
+    from prefect_storage.serializers import PandasSerializer
+
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    csv = PandasSerializer("csv", serialize_kwargs={"index": False})
+    assert csv.serialize(frame).decode().splitlines() == ["a,b", "1,x", "2,y"]
+    assert csv.deserialize(csv.serialize(frame)).equals(frame)
+    assert csv == PandasSerializer("csv", serialize_kwargs={"index": False}) != PandasSerializer("csv")
+    import cloudpickle
+
+    assert cloudpickle.loads(cloudpickle.dumps(csv)).deserialize(b"a\n1\n")["a"].tolist() == [1]
+    with pytest.raises(ValueError, match="Could not find deserialization methods for nonsense"):
+        PandasSerializer("nonsense")
