@@ -30,7 +30,8 @@ def call_with_retries(
 ) -> T:
     """Call ``fn``; on an exception that ``is_transient`` accepts, wait and try again.
 
-    Waits grow exponentially (0.1 s, 0.2 s, ... up to ``max_wait``) with jitter. The
+    Waits are random up to an exponentially growing bound (0.1 s, 0.2 s, 0.4 s, ...
+    capped at ``max_wait``: "full jitter"), so retrying clients do not stampede. The
     last exception is re-raised unchanged, so callers translate it as usual.
     """
     import tenacity
@@ -41,7 +42,7 @@ def call_with_retries(
 
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_attempt(max_attempts or attempts()),
-        wait=tenacity.wait_exponential_jitter(initial=0.1, max=max_wait),
+        wait=tenacity.wait_random_exponential(multiplier=0.1, max=max_wait),
         retry=tenacity.retry_if_exception(is_transient),
         before_sleep=log_retry,
         reraise=True,
