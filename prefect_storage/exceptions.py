@@ -17,7 +17,9 @@ working::
     ├── BackendUnavailableError(ConnectionError)
     │                                          the service could not be reached (after retries)
     ├── BackendNotInstalledError(ImportError)  an optional SDK is missing; names the pip extra
-    └── SecretNotFoundError(KeyError)          a ``$NAME`` template or secret name has no value
+    └── SecretNotFoundError(KeyError, ValueError)
+                                               a ``$NAME`` template or secret name has no value
+                                               (ValueError too: the classic API raised that)
 
 The message of every one of these passes through :func:`prefect_storage.secrets.redact`
 when the exception is created, so a secret value that was resolved in this process
@@ -97,5 +99,5 @@ class BackendNotInstalledError(StorageError, ImportError):
     """An optional SDK is not installed; the message names the extra to install."""
 
 
-class SecretNotFoundError(StorageError, KeyError):
+class SecretNotFoundError(StorageError, KeyError, ValueError):
     """A secret name (or ``$NAME`` template) has no value in any configured place."""

@@ -51,7 +51,7 @@ def test_missing_name_says_where_it_looked(monkeypatch: pytest.MonkeyPatch) -> N
     assert "environment variable NOPE_NOT_SET" in text
     assert "PREFECT__CONTEXT__SECRETS__NOPE_NOT_SET" in text
     assert "config.toml" in text
-    assert isinstance(info.value, KeyError) and isinstance(info.value, StorageError)
+    assert isinstance(info.value, KeyError) and isinstance(info.value, ValueError) and isinstance(info.value, StorageError)
 
 
 def test_chain_order(monkeypatch: pytest.MonkeyPatch, _isolated_home: Path) -> None:
