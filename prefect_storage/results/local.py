@@ -32,7 +32,11 @@ class LocalResult(Result):
 
     def __init__(self, dir: str | os.PathLike[str] | None = None, validate_dir: bool = True, **kwargs: Any) -> None:
         home = os.path.abspath(config.home_dir())
-        if dir is None or os.path.commonpath([home, os.path.abspath(os.path.expanduser(dir))]) == home:
+        if dir is not None and "$" in os.fspath(dir):
+            # A template is rendered at each use (like Local storage's directory), so
+            # its value never lands in serialize() or a pickle; folders appear on write.
+            full, validate_dir = os.fspath(dir), False
+        elif dir is None or os.path.commonpath([home, os.path.abspath(os.path.expanduser(dir))]) == home:
             full = os.path.join(home, "results")
         else:
             full = os.fspath(dir)
@@ -47,7 +51,9 @@ class LocalResult(Result):
         return "prefect-result-" + _slug_timestamp()
 
     def _path(self, location: str) -> str:
-        return os.path.join(os.path.expanduser(self.dir), location)
+        from prefect_storage.secrets import render
+
+        return os.path.join(os.path.expanduser(render(self.dir)), location)
 
     def read(self, location: str) -> Result:
         new = self.copy()

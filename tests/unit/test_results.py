@@ -134,3 +134,14 @@ def test_pandas_serializer_csv_and_errors() -> None:
     assert cloudpickle.loads(cloudpickle.dumps(csv)).deserialize(b"a\n1\n")["a"].tolist() == [1]
     with pytest.raises(ValueError, match="Could not find deserialization methods for nonsense"):
         PandasSerializer("nonsense")
+
+
+def test_local_result_dir_template_is_rendered_at_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = LocalResult(dir="${RESULTS_DIR}", location="out.bin")
+    assert list(tmp_path.iterdir()) == []  # nothing created from the unrendered template
+    monkeypatch.setenv("RESULTS_DIR", str(tmp_path / "real"))
+    written = result.write(7)
+    assert written.location == str(tmp_path / "real" / "out.bin")
+    assert result.serialize()["dir"] == "${RESULTS_DIR}"
+    assert result.read("out.bin").value == 7
