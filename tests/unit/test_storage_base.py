@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +32,26 @@ class MemoryStorage(Storage):
     def __init__(self, label: str = "m", fail_on: tuple[str, ...] = (), **kwargs: Any) -> None:
         self.label = label
         self.fail_on = fail_on
-        self.threads: set[str] = set()
+        self.active = 0
+        self.max_active = 0
+        self.lock = threading.Lock()
         super().__init__(**kwargs)
 
     def _location_for(self, flow) -> str:
         return f"mem/{flow_slug(flow.name)}"
 
     def _write(self, location: str, data: bytes) -> None:
-        self.threads.add(threading.current_thread().name)
-        if any(name in location for name in self.fail_on):
-            raise OSError(f"disk full writing {location}")
-        MemoryStorage.blobs[location] = data
+        with self.lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        try:
+            time.sleep(0.05)  # a slow service: concurrent uploads overlap
+            if any(name in location for name in self.fail_on):
+                raise OSError(f"disk full writing {location}")
+            MemoryStorage.blobs[location] = data
+        finally:
+            with self.lock:
+                self.active -= 1
 
     def _read(self, location: str) -> bytes:
         try:
@@ -85,9 +95,8 @@ def test_build_uploads_concurrently_and_reports_every_failure() -> None:
     with pytest.raises(FlowStorageError, match="2 of 5 flows could not be stored") as info:
         storage.build()
     assert "'bad-1'" in str(info.value) and "'bad-2'" in str(info.value)
-    assert len(storage.threads) > 1
+    assert storage.max_active > 1
     storage.fail_on = ()
-    storage.threads.clear()
     storage.build()  # only the two that failed are written again
     assert storage._written.keys() == {"good-1", "good-2", "bad-1", "bad-2", "good-3"}
 
