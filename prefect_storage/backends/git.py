@@ -286,7 +286,7 @@ def _store_dir(remote: GitRemote) -> Path:
     return cache_root() / "git" / digest
 
 
-def _lock(store: Path):  # noqa: ANN202 - filelock type
+def _lock(store: Path):
     from filelock import FileLock
 
     store.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ import threading
 import urllib.parse
 
 
-def read_chunked(rfile) -> bytes:  # noqa: ANN001 - a buffered socket file
+def read_chunked(rfile) -> bytes:
     body = bytearray()
     while True:
         size_line = rfile.readline().split(b";")[0].strip()
@@ -40,7 +40,7 @@ class GitHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "prefect-storage-test-git/1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         sys.stderr.write("%s\n" % (format % args))
 
     def _authorized(self) -> bool:
