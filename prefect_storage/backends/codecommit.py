@@ -71,7 +71,8 @@ class CodeCommitRepo:
     def read(self, path: str, spec: str) -> tuple[str, bytes]:
         """``(commit id, bytes)`` of ``path`` at ``spec``."""
         answer = self._call(
-            f"reading {path!r}", f"Error retrieving file contents from {path} on repo {self.name}. Ensure the file exists.",
+            f"reading {path!r}", f"Error retrieving file contents from {path} on repo {self.name} at {spec!r}. "
+            "Ensure the file exists (and the commit, branch or tag).",
             "get_file", repositoryName=self.name, commitSpecifier=spec, filePath=path,
         )
         return answer["commitId"], answer["fileContent"]
