@@ -293,16 +293,59 @@ def _lock(store: Path):
     return FileLock(str(store / "lock"), timeout=GIT_TIMEOUT)
 
 
+def _advertised_refs_http(remote: GitRemote) -> dict[str, str] | None:
+    """The refs of an http(s) remote from one smart-HTTP request (``info/refs``), in process.
+
+    A warm load is one ``ls-remote``; doing it here saves starting git and a second
+    round trip (protocol v2 needs two). ``None`` on anything unexpected, and the
+    caller asks git instead (which also words the errors): this is only a fast path.
+    """
+    import urllib.request
+
+    request = urllib.request.Request(
+        remote.url.rstrip("/") + "/info/refs?service=git-upload-pack",
+        headers={"User-Agent": "git/prefect-storage", "Accept": "*/*"},
+    )
+    if remote.auth is not None:
+        name, _, value = remote.auth.header().partition(": ")
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - http(s) only
+            if response.status != 200 or "x-git-upload-pack-advertisement" not in response.headers.get("Content-Type", ""):
+                return None
+            body = response.read()
+    except Exception:  # noqa: BLE001 - any failure: fall back to git
+        return None
+    refs: dict[str, str] = {}
+    position = 0
+    while position + 4 <= len(body):
+        try:
+            length = int(body[position:position + 4], 16)
+        except ValueError:
+            return None
+        if length == 0:
+            position += 4
+            continue
+        line = body[position + 4:position + length].rstrip(b"\n").split(b"\0")[0].decode(errors="replace")
+        position += length
+        oid, _, name = line.partition(" ")
+        if name and FULL_SHA.match(oid):
+            refs[name] = oid
+    return refs
+
+
 def ls_remote(remote: GitRemote, ref: GitRef) -> str:
     """The commit the remote's ``ref`` points to now (annotated tags peeled)."""
     name = ref.remote_name
     assert name is not None
-    patterns = [name] if name == "HEAD" else [name, f"{name}^{{}}"]
-    out = _run(["ls-remote", "--", remote.url, *patterns], remote, what="git ls-remote", ref=ref)
-    found: dict[str, str] = {}
-    for line in out.splitlines():
-        oid, _, refname = line.partition("\t")
-        found[refname] = oid
+    found = _advertised_refs_http(remote) if remote.url.startswith(("http://", "https://")) else None
+    if found is None:
+        patterns = [name] if name == "HEAD" else [name, f"{name}^{{}}"]
+        out = _run(["ls-remote", "--", remote.url, *patterns], remote, what="git ls-remote", ref=ref)
+        found = {}
+        for line in out.splitlines():
+            oid, _, refname = line.partition("\t")
+            found[refname] = oid
     peeled = found.get(f"{name}^{{}}") or found.get(name)
     if not peeled:
         raise FlowNotFoundError(
