@@ -40,6 +40,7 @@ import subprocess
 import tempfile
 import time
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 from prefect_storage.backends.cache import cache_root
@@ -293,6 +294,11 @@ def _lock(store: Path):
     return FileLock(str(store / "lock"), timeout=GIT_TIMEOUT)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
 def _advertised_refs_http(remote: GitRemote) -> dict[str, str] | None:
     """The refs of an http(s) remote from one smart-HTTP request (``info/refs``), in process.
 
@@ -300,7 +306,7 @@ def _advertised_refs_http(remote: GitRemote) -> dict[str, str] | None:
     round trip (protocol v2 needs two). ``None`` on anything unexpected, and the
     caller asks git instead (which also words the errors): this is only a fast path.
     """
-    import urllib.request
+
 
     request = urllib.request.Request(
         remote.url.rstrip("/") + "/info/refs?service=git-upload-pack",
@@ -309,12 +315,14 @@ def _advertised_refs_http(remote: GitRemote) -> dict[str, str] | None:
     if remote.auth is not None:
         name, _, value = remote.auth.header().partition(": ")
         request.add_header(name, value)
+    # No redirects: urllib would forward the Authorization header to wherever they point.
+    opener = urllib.request.build_opener(_NoRedirect)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - http(s) only
+        with opener.open(request, timeout=30) as response:
             if response.status != 200 or "x-git-upload-pack-advertisement" not in response.headers.get("Content-Type", ""):
                 return None
             body = response.read()
-    except Exception:  # noqa: BLE001 - any failure: fall back to git
+    except Exception:  # any failure (401, TLS, proxy...): let git do it and word the error
         return None
     refs: dict[str, str] = {}
     position = 0
