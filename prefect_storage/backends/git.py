@@ -68,6 +68,9 @@ logger = get_logger("backends.git")
 FULL_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 SHORT_SHA = re.compile(r"^[0-9a-f]{4,39}$")
 GIT_TIMEOUT = float(os.environ.get("PREFECT_STORAGE_GIT_TIMEOUT", "300"))
+#: snapshots kept per repository; older ones go once unused for a day (a running flow may still read one)
+KEEP_SNAPSHOTS = int(os.environ.get("PREFECT_STORAGE_GIT_KEEP_SNAPSHOTS", "20"))
+SNAPSHOT_GRACE_S = 24 * 3600
 
 # (pattern in git's stderr, error class, hint). First match wins.
 HINTS: tuple[tuple[re.Pattern[str], type[StorageError], str], ...] = tuple(
@@ -474,6 +477,25 @@ def _publish_snapshot(git_dir: Path, remote: GitRemote, commit: str, folder: str
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def _touch(snapshot: Path) -> Path:
+    with contextlib.suppress(OSError):
+        os.utime(snapshot)  # last use, for pruning
+    return snapshot
+
+
+def _prune(store: Path) -> None:
+    """Drop the least recently used snapshots beyond :data:`KEEP_SNAPSHOTS` that were
+    not used for a day. Called with the store's lock held."""
+    try:
+        snapshots = sorted((p.stat().st_mtime, p) for p in (store / "snapshots").iterdir() if not p.name.startswith("."))
+    except FileNotFoundError:
+        return
+    cutoff = time.time() - SNAPSHOT_GRACE_S
+    for mtime, path in snapshots[:-KEEP_SNAPSHOTS] if KEEP_SNAPSHOTS > 0 else snapshots:
+        if mtime < cutoff:
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def checkout(remote: GitRemote, ref: GitRef, folder: str = "", depth: int | None = 1) -> Checkout:
     """Make ``folder`` of ``ref`` in ``remote`` available locally and return where it is.
 
@@ -491,13 +513,13 @@ def checkout(remote: GitRemote, ref: GitRef, folder: str = "", depth: int | None
     if pinned:
         snap = _snapshot_dir(store, pinned, folder)
         if snap.is_dir():
-            return Checkout(snap, pinned, fetched=False)
+            return Checkout(_touch(snap), pinned, fetched=False)
     advertised = ls_remote(remote, ref) if ref.remote_name else None
     if advertised:
         snap = _snapshot_dir(store, advertised, folder)
         if snap.is_dir():
             logger.debug("%s of %s is still %s: using the cached snapshot.", ref.describe(), remote.url, advertised)
-            return Checkout(snap, advertised, fetched=False)
+            return Checkout(_touch(snap), advertised, fetched=False)
     with _lock(store):
         git_dir = _init_store(store, remote)
         fetched = False
@@ -522,5 +544,6 @@ def checkout(remote: GitRemote, ref: GitRef, folder: str = "", depth: int | None
         if not snap.is_dir():
             _publish_snapshot(git_dir, remote, commit, folder, snap)
             fetched = True
+            _prune(store)
     logger.debug("Checked out %s of %s at %s into %s.", ref.describe(), remote.url, commit, snap)
     return Checkout(snap, commit, fetched=fetched)

@@ -341,3 +341,26 @@ def test_classic_url_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     assert env["GIT_TERMINAL_PROMPT"] == "0"
     assert strip_credentials("https://u:p@h.com/r.git") == "https://h.com/r.git"
     assert strip_credentials("ssh://git:pw@h.com:22/r.git") == "ssh://git@h.com:22/r.git"
+
+
+def test_unreachable_server_is_backend_unavailable() -> None:
+    from prefect_storage.exceptions import BackendUnavailableError
+    from tests.services._process import free_port
+
+    s = Git(flow_path="flows/f.py", repo=f"http://127.0.0.1:{free_port()}/org/r.git")
+    with pytest.raises(BackendUnavailableError, match="could not be reached"):
+        s.checkout()
+
+
+def test_old_unused_snapshots_are_pruned(http: GitService, monkeypatch: pytest.MonkeyPatch) -> None:
+    import prefect_storage.backends.git as engine
+
+    monkeypatch.setattr(engine, "KEEP_SNAPSHOTS", 1)
+    monkeypatch.setattr(engine, "SNAPSHOT_GRACE_S", 0)
+    writer, url = new_repo(http)
+    writer.commit({"flows/etl/flow.py": flow_script(value=1)})
+    old = storage(url).checkout()
+    writer.commit({"flows/etl/flow.py": flow_script(value=2)})
+    os.utime(old.root, (1, 1))
+    new = storage(url).checkout()
+    assert new.root.is_dir() and not old.root.exists()
