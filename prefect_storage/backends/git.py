@@ -195,10 +195,11 @@ class GitRemote:
         }
         for key in [k for k in env if k.startswith("GIT_CONFIG_KEY_") or k.startswith("GIT_CONFIG_VALUE_")]:
             del env[key]
-        config = [("credential.helper", ""), ("protocol.version", "2"), ("core.askPass", "")]
+        config = [("protocol.version", "2"), ("core.askPass", "")]
         if self.url.startswith(("http://", "https://")) and self.auth is not None:
             key = f"http.{self.scope}/.extraHeader"
-            config += [(key, ""), (key, self.auth.header())]  # the empty value resets inherited headers
+            # Our header only: the empty values reset inherited headers and credential helpers.
+            config += [("credential.helper", ""), (key, ""), (key, self.auth.header())]
         if "GIT_SSH_COMMAND" not in env and "GIT_SSH" not in env:
             env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes"
         env["GIT_CONFIG_COUNT"] = str(len(config))

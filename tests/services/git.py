@@ -168,7 +168,8 @@ def git_ssh_service(git_repos_root: Path, tmp_path_factory: pytest.TempPathFacto
         "PermitRootLogin prohibit-password\nPubkeyAuthentication yes\n"
         f"SetEnv PATH={os.environ.get('PATH', '/usr/bin:/bin')}\n"
     )
-    os.makedirs("/run/sshd", exist_ok=True) if os.geteuid() == 0 else None
+    if os.geteuid() == 0:
+        os.makedirs("/run/sshd", exist_ok=True)  # sshd refuses to start without it
     proc = ServiceProcess("sshd", [sshd, "-D", "-e", "-f", str(work / "sshd_config")], work / "sshd.log").start()
     ssh_command = (
         f"ssh -i {work / 'client_key'} -o IdentitiesOnly=yes -o UserKnownHostsFile={work / 'known_hosts'} "
