@@ -156,7 +156,9 @@ class Git(Storage):
 
     def _describe(self, location: str) -> str:
         ref = self.branch_name or self.tag or self.commit or "HEAD"
-        where = self.repo if self.repo else f"${{{self.git_clone_url_secret_name}}}"
+        from prefect_storage.backends.git import strip_credentials
+
+        where = strip_credentials(self.repo) if self.repo else f"secret {self.git_clone_url_secret_name}"
         return f"{where}@{ref}:{location}"
 
     def checkout(self, location: str | None = None) -> Any:

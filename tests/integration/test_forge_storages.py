@@ -178,3 +178,15 @@ def test_classic_constructor_rules() -> None:
         GitHub(repo="o/r", path="")
     literal = CodeCommit(repo="r", path="f.py", client_options={"aws_secret_access_key": "literal-secret", "region_name": "x"})
     assert "literal-secret" not in str(literal.serialize())
+
+
+@pytest.mark.parametrize(("kind", "variable"), [("github", "GITHUB_ACCESS_TOKEN"), ("gitlab", "GITLAB_ACCESS_TOKEN"),
+                                                ("bitbucket-server", "BITBUCKET_ACCESS_TOKEN")])
+def test_classic_token_fallback_variable(kind: str, variable: str, forge: ForgeService,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = forge.repo(f"acme/env-{uuid.uuid4().hex[:8]}")
+    writer.commit({"flows/f.py": flow_script(value=2)})
+    monkeypatch.setenv(variable, forge.token)
+    storage = make_storage(kind, forge, "acme", writer.name.split("/")[1], "flows/f.py")
+    storage.access_token_secret = None
+    assert final_value(loaded(storage, "flows/f.py").get_flow(FLOW_NAME)) == 4
