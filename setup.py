@@ -44,6 +44,7 @@ setup(
         "cloudpickle>=2.2",
         "python-slugify>=8.0",
         "tenacity>=8.2",
+        "filelock>=3.12",
         "tomli>=2.0; python_version < '3.11'",
     ],
     extras_require=EXTRAS,

@@ -1,0 +1,112 @@
+"""Bitbucket transport over plain ``requests``: Cloud (API 2.0) and Server / Data Center (REST 1.0)."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from typing import Any
+
+from prefect_storage.backends.http import session
+from prefect_storage.backends.optional import require
+from prefect_storage.exceptions import BackendUnavailableError, FlowNotFoundError, StorageAuthError, StorageError
+from prefect_storage.secrets import find, render, resolve
+
+CLOUD_API = "https://api.bitbucket.org"
+SERVER_DEFAULT_HOST = "https://bitbucket.org"
+FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+TIMEOUT = 30
+
+
+def _quote(path: str) -> str:
+    return urllib.parse.quote(path.strip("/"), safe="/")
+
+
+class _Api:
+    """A requests session plus the error wording shared by both flavours."""
+
+    def __init__(self, base: str, auth: Any, headers: dict[str, str], where: str) -> None:
+        self.base = base.rstrip("/")
+        self.where = where
+        self.http = session(extra="bitbucket")
+        self.http.auth = auth
+        self.http.headers.update(headers)
+
+    def get(self, path: str, missing: str, params: dict[str, Any] | None = None) -> Any:
+        requests = require("requests", extra="bitbucket")
+        try:
+            response = self.http.get(f"{self.base}{path}", params=params, timeout=TIMEOUT)
+        except requests.RequestException as exc:
+            raise BackendUnavailableError(f"Bitbucket ({self.base}) could not be reached: {exc}") from None
+        if response.status_code in (401, 403):
+            raise StorageAuthError(
+                f"Access denied to repository. Please check credentials. ({self.where}, HTTP {response.status_code}; "
+                "hint: check the token / app password secrets and their permissions.)"
+            )
+        if response.status_code == 404:
+            raise FlowNotFoundError(missing)
+        if response.status_code >= 400:
+            raise StorageError(
+                f"Error retrieving contents in {self.where}: HTTP {response.status_code} {response.text[:300]}. "
+                "Please check arguments passed to Bitbucket storage."
+            )
+        return response
+
+
+class BitbucketCloudRepo:
+    """``workspace/repo`` on Bitbucket Cloud; Basic auth with a user name and app password."""
+
+    def __init__(self, workspace: str, repo: str, host: str | None, username_secret: str | None,
+                 app_password_secret: str | None) -> None:
+        self.workspace, self.repo = render(workspace), render(repo)
+        user = resolve(render(username_secret)) if username_secret else find("BITBUCKET_CLOUD_USERNAME")
+        password = resolve(render(app_password_secret)) if app_password_secret else find("BITBUCKET_CLOUD_APP_PASSWORD")
+        auth = (user or "", password) if password else None
+        where = f"'{self.workspace}/{self.repo}'"
+        self.api = _Api(render(host) or CLOUD_API, auth, {}, where)
+        self.prefix = f"/2.0/repositories/{_quote(self.workspace)}/{_quote(self.repo)}"
+
+    def commit_for(self, ref: str | None) -> str:
+        if ref and FULL_SHA.match(ref):
+            return ref
+        missing = f"ref {ref!r} not found in '{self.workspace}/{self.repo}'"
+        if not ref:
+            info = self.api.get(self.prefix, f"Repository '{self.workspace}/{self.repo}' not found.").json()
+            ref = info["mainbranch"]["name"]
+        for kind in ("branches", "tags"):
+            try:
+                return self.api.get(f"{self.prefix}/refs/{kind}/{_quote(ref)}", missing).json()["target"]["hash"]
+            except FlowNotFoundError:
+                continue
+        return self.api.get(f"{self.prefix}/commit/{_quote(ref)}", missing).json()["hash"]
+
+    def read(self, path: str, commit: str) -> bytes:
+        missing = f"File {path!r} not found in '{self.workspace}/{self.repo}' at {commit}."
+        response = self.api.get(f"{self.prefix}/src/{commit}/{_quote(path)}", missing)
+        if response.headers.get("Content-Type", "").startswith("application/json") and '"values"' in response.text[:200]:
+            raise FlowNotFoundError(f"{path!r} in '{self.workspace}/{self.repo}' is a directory, not a flow script.")
+        return response.content
+
+
+class BitbucketServerRepo:
+    """``PROJECT/repo`` on Bitbucket Server / Data Center; a bearer (HTTP access) token."""
+
+    def __init__(self, project: str, repo: str, host: str | None, access_token_secret: str | None) -> None:
+        self.project, self.repo = render(project), render(repo)
+        token = resolve(render(access_token_secret)) if access_token_secret else find("BITBUCKET_ACCESS_TOKEN")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.api = _Api(render(host) or SERVER_DEFAULT_HOST, None, headers, f"{self.project}/{self.repo}")
+        self.prefix = f"/rest/api/1.0/projects/{_quote(self.project)}/repos/{_quote(self.repo)}"
+
+    def commit_for(self, ref: str | None) -> str:
+        if ref and FULL_SHA.match(ref):
+            return ref
+        missing = f"ref {ref or 'default branch'!r} not found in '{self.project}/{self.repo}'"
+        params = {"limit": 1, **({"until": ref} if ref else {})}
+        values = self.api.get(f"{self.prefix}/commits", missing, params=params).json().get("values") or []
+        if not values:
+            raise FlowNotFoundError(missing)
+        return values[0]["id"]
+
+    def read(self, path: str, commit: str) -> bytes:
+        missing = f"File {path!r} not found in '{self.project}/{self.repo}' at {commit}."
+        return self.api.get(f"{self.prefix}/raw/{_quote(path)}", missing, params={"at": commit}).content

@@ -1,0 +1,550 @@
+"""The git engine: fetch one commit of a remote repository, fast, cached, without leaking tokens.
+
+Everything runs the ``git`` command line through :mod:`subprocess`. The design:
+
+* **One object store per repository** under ``<cache root>/git/<hash of the URL>/``,
+  keyed by the URL with any credentials stripped. It is a bare, *partial*
+  (``--filter=blob:none``) and, by default, *shallow* (``--depth``) repository: a fetch
+  brings commits and trees, never file contents.
+* **One immutable snapshot per (commit, folder)**: the flow's folder (sparse: nothing
+  else) is checked out of the store into a staging folder with a private index, and
+  published with an atomic rename. Checkout fetches the few blobs it needs in one
+  batched request. A snapshot is never modified, so a running flow can keep reading
+  files beside it while another load publishes a newer commit.
+* **Ask before fetching**: a branch, tag or the default branch is resolved with
+  ``git ls-remote`` (a few hundred bytes). When that commit's snapshot exists,
+  nothing else is transferred; a pinned full commit id needs no network at all. When
+  the ref moved, ``git fetch`` negotiates with what the store has and receives only
+  the new objects.
+* **Concurrency**: a file lock per store (:mod:`filelock`) serialises fetches and
+  checkouts of one repository, across threads and processes; readers of published
+  snapshots need no lock.
+* **Credentials** never appear in a URL, an argument or a config file: a token becomes
+  an ``Authorization`` header passed in ``GIT_CONFIG_COUNT``/``GIT_CONFIG_KEY_n``/
+  ``GIT_CONFIG_VALUE_n`` environment variables, scoped to the repository's origin.
+  Prompts are disabled (``GIT_TERMINAL_PROMPT=0``), and every error message is
+  redacted and classified with a hint (see :data:`HINTS`).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from prefect_storage.backends.cache import cache_root
+from prefect_storage.exceptions import (
+    BackendUnavailableError,
+    FlowNotFoundError,
+    StorageAuthError,
+    StorageConfigError,
+    StorageError,
+)
+from prefect_storage.secrets import get_logger, redact, remember_secret
+
+__all__ = [
+    "HINTS",
+    "Checkout",
+    "GitAuth",
+    "GitRef",
+    "GitRemote",
+    "checkout",
+    "strip_credentials",
+]
+
+logger = get_logger("backends.git")
+
+FULL_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+SHORT_SHA = re.compile(r"^[0-9a-f]{4,39}$")
+GIT_TIMEOUT = float(os.environ.get("PREFECT_STORAGE_GIT_TIMEOUT", "300"))
+#: snapshots kept per repository; older ones go once unused for a day (a running flow may still read one)
+KEEP_SNAPSHOTS = int(os.environ.get("PREFECT_STORAGE_GIT_KEEP_SNAPSHOTS", "20"))
+SNAPSHOT_GRACE_S = 24 * 3600
+
+# (pattern in git's stderr, error class, hint). First match wins.
+HINTS: tuple[tuple[re.Pattern[str], type[StorageError], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), error, hint)
+    for pattern, error, hint in (
+        (
+            r"host key verification failed|no \S+ host key is known|remote host identification has changed",
+            StorageAuthError,
+            "The server's SSH host key is unknown or changed: add it to known_hosts "
+            "(ssh-keyscan -p PORT HOST >> ~/.ssh/known_hosts) or set GIT_SSH_COMMAND with UserKnownHostsFile.",
+        ),
+        (
+            r"permission denied \(publickey|authentication failed|could not read (username|password)"
+            r"|terminal prompts disabled|http[^\n]*\b(401|403)\b|invalid username or password|access denied",
+            StorageAuthError,
+            "The server refused the credentials: check the token secret (and the user name) or, for SSH, "
+            "the key in GIT_SSH_COMMAND / ssh-agent, and that it may read this repository.",
+        ),
+        (
+            r"repository '[^']*' not found|repository not found|does not appear to be a git repository"
+            r"|not a git repository|http[^\n]*\b404\b|no such repository|not exported",
+            FlowNotFoundError,
+            "The repository was not found: check the repository name / URL (and that the credentials may see it).",
+        ),
+        (
+            r"couldn't find remote ref|not our ref|unknown revision|bad revision|invalid refspec"
+            r"|no such ref|did not match any|is not a valid|reference is not a tree",
+            FlowNotFoundError,
+            "The ref was not found: check the branch, tag or commit, and that it was pushed.",
+        ),
+        (
+            r"could not resolve host|connection refused|connection timed out|timed out|network is unreachable"
+            r"|failed to connect|connection reset|early eof|the remote end hung up",
+            BackendUnavailableError,
+            "The git server could not be reached: check the host, port and network, then retry.",
+        ),
+    )
+)
+
+
+class GitCommandError(StorageError):
+    """A git command failed in a way no hint matches."""
+
+
+def strip_credentials(url: str) -> str:
+    """``url`` without a user name or password (``https://tok@host/r.git`` -> ``https://host/r.git``).
+
+    scp-like SSH addresses (``git@host:org/repo.git``) keep their user: it is not a secret.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if not parts.scheme or "@" not in parts.netloc:
+        return url
+    if parts.scheme in ("ssh", "git+ssh"):
+        user, _, host = parts.netloc.rpartition("@")
+        return urllib.parse.urlunsplit(parts._replace(netloc=f"{user.partition(':')[0]}@{host}"))
+    host = parts.netloc.rpartition("@")[2]
+    return urllib.parse.urlunsplit(parts._replace(netloc=host))
+
+
+def url_credentials(url: str) -> tuple[str, str] | None:
+    """The ``(user, password)`` embedded in an http(s) URL, decoded, or ``None``."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or "@" not in parts.netloc:
+        return None
+    userinfo = parts.netloc.rpartition("@")[0]
+    user, _, password = userinfo.partition(":")
+    return urllib.parse.unquote(user), urllib.parse.unquote(password)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class GitAuth:
+    """HTTP credentials for one remote; ``repr`` never shows them."""
+
+    username: str
+    password: str
+
+    def __repr__(self) -> str:
+        return "<GitAuth ***>"
+
+    def header(self) -> str:
+        raw = f"{self.username}:{self.password}"
+        encoded = base64.b64encode(raw.encode()).decode()
+        for value in (self.password, raw, encoded, urllib.parse.quote(self.password, safe="")):
+            remember_secret(value)
+        return f"Authorization: Basic {encoded}"
+
+
+@dataclasses.dataclass(frozen=True)
+class GitRemote:
+    """Where to fetch from: a URL without credentials, plus optional HTTP credentials.
+
+    A URL with ``user:token@`` in it is accepted and split: the credentials move to
+    :attr:`auth`, so they never reach git's argv or a config file.
+    """
+
+    url: str
+    auth: GitAuth | None = dataclasses.field(default=None, repr=False)
+
+    @classmethod
+    def parse(cls, url: str, auth: GitAuth | None = None) -> GitRemote:
+        embedded = url_credentials(url)
+        if embedded is not None and auth is None and (embedded[0] or embedded[1]):
+            auth = GitAuth(*embedded)
+        return cls(url=strip_credentials(url), auth=auth)
+
+    @property
+    def scope(self) -> str:
+        """The origin (``scheme://host[:port]``) the credentials are sent to, and nowhere else."""
+        parts = urllib.parse.urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def env(self) -> dict[str, str]:
+        """The environment for a git command talking to this remote."""
+        env = {
+            **os.environ,
+            "GIT_TERMINAL_PROMPT": "0",
+            "GCM_INTERACTIVE": "never",
+            "GIT_ASKPASS": "",
+            "SSH_ASKPASS": "",
+            "LC_ALL": "C",
+            "LANGUAGE": "C",
+        }
+        for key in [k for k in env if k.startswith("GIT_CONFIG_KEY_") or k.startswith("GIT_CONFIG_VALUE_")]:
+            del env[key]
+        config = [("protocol.version", "2"), ("core.askPass", "")]
+        if self.url.startswith(("http://", "https://")) and self.auth is not None:
+            key = f"http.{self.scope}/.extraHeader"
+            # Our header only: the empty values reset inherited headers and credential helpers.
+            config += [("credential.helper", ""), (key, ""), (key, self.auth.header())]
+        if "GIT_SSH_COMMAND" not in env and "GIT_SSH" not in env:
+            env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes"
+        env["GIT_CONFIG_COUNT"] = str(len(config))
+        for index, (key, value) in enumerate(config):
+            env[f"GIT_CONFIG_KEY_{index}"] = key
+            env[f"GIT_CONFIG_VALUE_{index}"] = value
+        return env
+
+
+@dataclasses.dataclass(frozen=True)
+class GitRef:
+    """What to check out: at most one of a branch, a tag or a commit (full or short); none = the remote HEAD."""
+
+    branch: str | None = None
+    tag: str | None = None
+    commit: str | None = None
+
+    def __post_init__(self) -> None:
+        if sum(bool(v) for v in (self.branch, self.tag, self.commit)) > 1:
+            raise StorageConfigError(
+                "Please provide only one of the following parameters: `branch_name`, `tag`, `commit`"
+            )
+        if self.commit and not (FULL_SHA.match(self.commit.lower()) or SHORT_SHA.match(self.commit.lower())):
+            raise StorageConfigError(f"commit {self.commit!r} is not a commit id (4 to 40 hexadecimal digits).")
+
+    def describe(self) -> str:
+        if self.branch:
+            return f"branch {self.branch!r}"
+        if self.tag:
+            return f"tag {self.tag!r}"
+        if self.commit:
+            return f"commit {self.commit!r}"
+        return "the default branch (HEAD)"
+
+    @property
+    def remote_name(self) -> str | None:
+        """The full ref name to ask the remote about; ``None`` for a commit."""
+        if self.branch:
+            return self.branch if self.branch.startswith("refs/") else f"refs/heads/{self.branch}"
+        if self.tag:
+            return self.tag if self.tag.startswith("refs/") else f"refs/tags/{self.tag}"
+        if self.commit:
+            return None
+        return "HEAD"
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkout:
+    """A published snapshot: ``root`` holds the sparse folder of ``commit``."""
+
+    root: Path
+    commit: str
+    fetched: bool  # whether this load transferred objects (False: served from the cache)
+
+
+def _run(args: list[str], remote: GitRemote, cwd: Path | None = None, what: str = "git", ref: GitRef | None = None) -> str:
+    """Run ``git args``; return stdout, or raise a classified, redacted error."""
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, env=remote.env(), capture_output=True, text=True,
+            timeout=GIT_TIMEOUT, stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        raise StorageConfigError("The git command line is needed but `git` is not on PATH. Install git.") from None
+    except subprocess.TimeoutExpired:
+        raise BackendUnavailableError(
+            f"{what} on {remote.url} took longer than {GIT_TIMEOUT:.0f}s (PREFECT_STORAGE_GIT_TIMEOUT)."
+        ) from None
+    logger.debug("git %s: %.3fs, exit %d", args[0] if args[0] != "-C" else args[2], time.monotonic() - started, proc.returncode)
+    if proc.returncode != 0:
+        raise classify(proc.stderr or proc.stdout, remote, what, ref)
+    return proc.stdout
+
+
+def classify(stderr: str, remote: GitRemote, what: str, ref: GitRef | None = None) -> StorageError:
+    """The typed, hinted error for a failed git command (message redacted)."""
+    text = redact(stderr.strip())
+    detail = " | ".join(line for line in text.splitlines()[-6:] if line.strip())
+    for pattern, error, hint in HINTS:
+        if pattern.search(text):
+            subject = f" ({ref.describe()})" if ref is not None and error is FlowNotFoundError and "ref" in hint else ""
+            return error(f"{what} failed for {remote.url}{subject}: {detail}. Hint: {hint}")
+    return GitCommandError(f"{what} failed for {remote.url}: {detail}")
+
+
+def _store_dir(remote: GitRemote) -> Path:
+    digest = hashlib.sha256(remote.url.encode()).hexdigest()[:20]
+    return cache_root() / "git" / digest
+
+
+def _lock(store: Path):
+    from filelock import FileLock
+
+    store.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(store / "lock"), timeout=GIT_TIMEOUT)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def _advertised_refs_http(remote: GitRemote) -> dict[str, str] | None:
+    """The refs of an http(s) remote from one smart-HTTP request (``info/refs``), in process.
+
+    A warm load is one ``ls-remote``; doing it here saves starting git and a second
+    round trip (protocol v2 needs two). ``None`` on anything unexpected, and the
+    caller asks git instead (which also words the errors): this is only a fast path.
+    """
+
+
+    request = urllib.request.Request(
+        remote.url.rstrip("/") + "/info/refs?service=git-upload-pack",
+        headers={"User-Agent": "git/prefect-storage", "Accept": "*/*"},
+    )
+    if remote.auth is not None:
+        name, _, value = remote.auth.header().partition(": ")
+        request.add_header(name, value)
+    # No redirects: urllib would forward the Authorization header to wherever they point.
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as response:
+            if response.status != 200 or "x-git-upload-pack-advertisement" not in response.headers.get("Content-Type", ""):
+                return None
+            body = response.read()
+    except Exception:  # any failure (401, TLS, proxy...): let git do it and word the error
+        return None
+    refs: dict[str, str] = {}
+    position = 0
+    while position + 4 <= len(body):
+        try:
+            length = int(body[position:position + 4], 16)
+        except ValueError:
+            return None
+        if length == 0:
+            position += 4
+            continue
+        line = body[position + 4:position + length].rstrip(b"\n").split(b"\0")[0].decode(errors="replace")
+        position += length
+        oid, _, name = line.partition(" ")
+        if name and FULL_SHA.match(oid):
+            refs[name] = oid
+    return refs
+
+
+def ls_remote(remote: GitRemote, ref: GitRef) -> str:
+    """The commit the remote's ``ref`` points to now (annotated tags peeled)."""
+    name = ref.remote_name
+    assert name is not None
+    found = _advertised_refs_http(remote) if remote.url.startswith(("http://", "https://")) else None
+    if found is None:
+        patterns = [name] if name == "HEAD" else [name, f"{name}^{{}}"]
+        out = _run(["ls-remote", "--", remote.url, *patterns], remote, what="git ls-remote", ref=ref)
+        found = {}
+        for line in out.splitlines():
+            oid, _, refname = line.partition("\t")
+            found[refname] = oid
+    peeled = found.get(f"{name}^{{}}") or found.get(name)
+    if not peeled:
+        raise FlowNotFoundError(
+            f"{ref.describe().capitalize()} was not found in {remote.url}. "
+            "Hint: check the name and that it was pushed (`git ls-remote` lists what the server has)."
+        )
+    return peeled
+
+
+def _init_store(store: Path, remote: GitRemote) -> Path:
+    git_dir = store / "objects.git"
+    if (git_dir / "HEAD").exists():
+        return git_dir
+    staging = Path(tempfile.mkdtemp(prefix="init-", dir=store))
+    _run(["init", "--quiet", "--bare", str(staging)], remote, what="git init")
+    for key, value in (
+        ("remote.origin.url", remote.url),  # credentials were stripped by GitRemote
+        ("remote.origin.promisor", "true"),
+        ("remote.origin.partialclonefilter", "blob:none"),
+        ("core.repositoryformatversion", "1"),
+        ("extensions.partialClone", "origin"),
+        ("gc.auto", "0"),
+        ("maintenance.auto", "false"),
+    ):
+        _run(["--git-dir", str(staging), "config", key, value], remote, what="git config")
+    os.replace(staging, git_dir)
+    return git_dir
+
+
+def _has_commit(git_dir: Path, remote: GitRemote, commit: str) -> str | None:
+    """The full id of ``commit`` if the store has that commit, else ``None``.
+
+    A full id is looked up in the store's list of fetched commits, not with git: in a
+    partial clone, asking git about a missing object makes it fetch that object.
+    """
+    if FULL_SHA.match(commit):
+        known = git_dir / "prefect-storage-commits"
+        with contextlib.suppress(FileNotFoundError):
+            if commit in known.read_text().split():
+                return commit
+        return None
+    try:
+        return _run(
+            ["--git-dir", str(git_dir), "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}"], remote
+        ).strip() or None
+    except StorageError:
+        return None
+
+
+def _fetch(git_dir: Path, remote: GitRemote, ref: GitRef, what: str, depth: int | None) -> str:
+    """Fetch ``what`` (a ref name or a commit id) into the store; return the commit it names."""
+    args = ["--git-dir", str(git_dir), "fetch", "--quiet", "--no-tags", "--filter=blob:none", "origin", what]
+    if depth:
+        args.insert(3, f"--depth={depth}")
+    _run(args, remote, what="git fetch", ref=ref)
+    commit = _run(["--git-dir", str(git_dir), "rev-parse", "FETCH_HEAD^{commit}"], remote, ref=ref).strip()
+    _remember_commits(git_dir, [commit])
+    return commit
+
+
+def _remember_commits(git_dir: Path, commits: list[str]) -> None:
+    with open(git_dir / "prefect-storage-commits", "a") as fh:
+        fh.write("".join(f"{c}\n" for c in commits))
+
+
+def _resolve_short(git_dir: Path, remote: GitRemote, ref: GitRef) -> str:
+    """A short commit id needs history to be resolved: fetch every branch and tag (no blobs)."""
+    args = ["--git-dir", str(git_dir), "fetch", "--quiet", "--filter=blob:none", "origin",
+            "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"]
+    if (git_dir / "shallow").exists():
+        args.insert(3, "--unshallow")
+    _run(args, remote, what="git fetch", ref=ref)
+    try:
+        full = _run(
+            ["--git-dir", str(git_dir), "rev-parse", "--verify", "--quiet", f"{ref.commit}^{{commit}}"], remote
+        ).strip() or None
+    except StorageError:
+        full = None
+    if full is not None:
+        _remember_commits(git_dir, [full])
+    if full is None:
+        raise FlowNotFoundError(
+            f"{ref.describe().capitalize()} was not found in {remote.url}. Hint: check the commit id and that it was pushed."
+        )
+    return full
+
+
+def _snapshot_dir(store: Path, commit: str, folder: str) -> Path:
+    return store / "snapshots" / f"{commit}-{hashlib.sha256(folder.encode()).hexdigest()[:10]}"
+
+
+def _publish_snapshot(git_dir: Path, remote: GitRemote, commit: str, folder: str, target: Path) -> None:
+    """Check out ``folder`` of ``commit`` (or the top-level files when ``folder`` is empty) into ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
+    index = staging.with_name(staging.name + ".index")
+    pathspec = f":(top,literal){folder}" if folder else ":(top,glob)*"
+    try:
+        env_index = {"GIT_INDEX_FILE": str(index)}
+        _checkout_env = remote.env() | env_index
+        proc = subprocess.run(
+            ["git", "--git-dir", str(git_dir), "--work-tree", str(staging), "checkout", commit, "--", pathspec],
+            env=_checkout_env, capture_output=True, text=True, timeout=GIT_TIMEOUT, stdin=subprocess.DEVNULL,
+        )
+        if proc.returncode != 0:
+            raise classify(proc.stderr, remote, "git checkout")
+        (staging / ".prefect-storage-commit").write_text(json.dumps({"commit": commit, "folder": folder}))
+        try:
+            os.replace(staging, target)
+        except OSError:
+            if not target.exists():
+                raise
+            # another process published the same snapshot first; theirs is identical
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            index.unlink()
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _touch(snapshot: Path) -> Path:
+    with contextlib.suppress(OSError):
+        os.utime(snapshot)  # last use, for pruning
+    return snapshot
+
+
+def _prune(store: Path) -> None:
+    """Drop the least recently used snapshots beyond :data:`KEEP_SNAPSHOTS` that were
+    not used for a day. Called with the store's lock held."""
+    try:
+        snapshots = sorted((p.stat().st_mtime, p) for p in (store / "snapshots").iterdir() if not p.name.startswith("."))
+    except FileNotFoundError:
+        return
+    cutoff = time.time() - SNAPSHOT_GRACE_S
+    for mtime, path in snapshots[:-KEEP_SNAPSHOTS] if KEEP_SNAPSHOTS > 0 else snapshots:
+        if mtime < cutoff:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def checkout(remote: GitRemote, ref: GitRef, folder: str = "", depth: int | None = 1) -> Checkout:
+    """Make ``folder`` of ``ref`` in ``remote`` available locally and return where it is.
+
+    ``folder`` is a path inside the repository (``""``: the top-level files only).
+    ``depth`` limits the history fetched (``None`` or 0: full history, still without
+    file contents). The result is cached; see the module docstring for when the
+    remote is contacted and what is transferred.
+    """
+    folder = folder.strip("/")
+    if ".." in Path(folder).parts:
+        raise StorageConfigError(f"Folder {folder!r} must stay inside the repository (no '..').")
+    store = _store_dir(remote)
+    pinned = ref.commit.lower() if ref.commit and FULL_SHA.match(ref.commit.lower()) else None
+    # Fast path without a lock: a pinned commit whose snapshot exists needs no network.
+    if pinned:
+        snap = _snapshot_dir(store, pinned, folder)
+        if snap.is_dir():
+            return Checkout(_touch(snap), pinned, fetched=False)
+    advertised = ls_remote(remote, ref) if ref.remote_name else None
+    if advertised:
+        snap = _snapshot_dir(store, advertised, folder)
+        if snap.is_dir():
+            logger.debug("%s of %s is still %s: using the cached snapshot.", ref.describe(), remote.url, advertised)
+            return Checkout(_touch(snap), advertised, fetched=False)
+    with _lock(store):
+        git_dir = _init_store(store, remote)
+        fetched = False
+        if pinned or advertised:
+            commit = _has_commit(git_dir, remote, pinned or str(advertised))
+            if commit is None:
+                if pinned:
+                    try:
+                        commit = _fetch(git_dir, remote, ref, pinned, depth)
+                    except FlowNotFoundError:
+                        commit = _resolve_short(git_dir, remote, ref)  # server refuses wants by id
+                else:
+                    # Fetch by name, then use what arrived: the ref may have moved since ls-remote.
+                    commit = _fetch(git_dir, remote, ref, str(ref.remote_name), depth)
+                fetched = True
+        else:
+            commit = _has_commit(git_dir, remote, str(ref.commit))
+            if commit is None:
+                commit = _resolve_short(git_dir, remote, ref)
+                fetched = True
+        snap = _snapshot_dir(store, commit, folder)
+        if not snap.is_dir():
+            _publish_snapshot(git_dir, remote, commit, folder, snap)
+            fetched = True
+            _prune(store)
+    logger.debug("Checked out %s of %s at %s into %s.", ref.describe(), remote.url, commit, snap)
+    return Checkout(snap, commit, fetched=fetched)

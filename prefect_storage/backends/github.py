@@ -1,0 +1,80 @@
+"""GitHub REST API transport (PyGithub): resolve a ref to a commit, read one file at that commit."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from prefect_storage.backends.optional import require
+from prefect_storage.exceptions import BackendUnavailableError, FlowNotFoundError, StorageAuthError, StorageError
+from prefect_storage.secrets import find, render, resolve
+
+DEFAULT_BASE_URL = "https://api.github.com"
+
+
+def token(access_token_secret: str | None) -> str | None:
+    """The classic order: the named secret, then ``GITHUB_ACCESS_TOKEN`` (context or env), else anonymous."""
+    if access_token_secret:
+        return resolve(render(access_token_secret))
+    return find("GITHUB_ACCESS_TOKEN")
+
+
+class GitHubRepo:
+    """One repository on github.com or GitHub Enterprise (``base_url``)."""
+
+    def __init__(self, repo: str, access_token_secret: str | None = None, base_url: str | None = None) -> None:
+        github = require("github", extra="github", purpose="GitHub storage")
+        self.name = render(repo)
+        self.base_url = (render(base_url) or DEFAULT_BASE_URL).rstrip("/")
+        secret = token(access_token_secret)
+        auth = github.Auth.Token(secret) if secret else None
+        self._client = github.Github(base_url=self.base_url, auth=auth, retry=None, timeout=30)
+        self._repo: Any = None
+
+    def _call(self, fn: Any, what: str, missing: str) -> Any:
+        github = require("github", extra="github")
+        requests = require("requests", extra="github")
+        try:
+            return fn()
+        except github.BadCredentialsException:
+            raise StorageAuthError(
+                f"GitHub refused the token while {what} ({self.base_url}). Hint: check the access token secret "
+                "(or GITHUB_ACCESS_TOKEN) and that it may read this repository."
+            ) from None
+        except github.UnknownObjectException:
+            raise FlowNotFoundError(missing) from None
+        except github.GithubException as exc:
+            if exc.status in (404, 422):
+                raise FlowNotFoundError(missing) from None
+            if exc.status == 403:
+                raise StorageAuthError(f"GitHub denied access while {what}: {exc.data}. Hint: check the token's scopes.") from None
+            raise StorageError(f"GitHub error while {what}: {exc.status} {exc.data}") from None
+        except requests.RequestException as exc:
+            raise BackendUnavailableError(f"GitHub ({self.base_url}) could not be reached while {what}: {exc}") from None
+
+    @property
+    def repo(self) -> Any:
+        if self._repo is None:
+            self._repo = self._call(
+                lambda: self._client.get_repo(self.name), f"opening {self.name!r}",
+                f"Repo {self.name!r} not found. Check that it exists (and that the token may see it).",
+            )
+        return self._repo
+
+    def commit_for(self, ref: str | None) -> str:
+        """The commit id ``ref`` (branch, tag, or commit; default: the repo's default branch) points to."""
+        name = ref or self.repo.default_branch
+        return self._call(
+            lambda: self.repo.get_commit(name).sha, f"resolving {name!r}", f"Ref {name!r} not found in repo {self.name!r}."
+        )
+
+    def read(self, path: str, commit: str) -> bytes:
+        """The bytes of ``path`` at ``commit``; files over the inline limit come through the git blob API."""
+        missing = f"File {path!r} not found in repo {self.name!r}, ref {commit!r}."
+        content = self._call(lambda: self.repo.get_contents(path, ref=commit), f"reading {path!r}", missing)
+        if isinstance(content, list) or content.type != "file":
+            raise FlowNotFoundError(f"{path!r} in repo {self.name!r} is a directory, not a flow script.")
+        if content.encoding == "base64":
+            return base64.b64decode(content.content)
+        blob = self._call(lambda: self.repo.get_git_blob(content.sha), f"reading blob of {path!r}", missing)
+        return base64.b64decode(blob.content)
