@@ -1,0 +1,185 @@
+"""Docker storage and the docker launcher against a real engine and real registries.
+
+Image builds are the expensive part, so one image (two flows, pushed to the
+loopback registry) is built per module and shared; the other builds reuse its
+cached dependency layers. Containers have no network: every build installs
+prefect-storage offline from the wheelhouse fixture.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from prefect_storage import Flow, task
+from prefect_storage.agent.docker_launcher import DockerLauncher, secret_environment
+from prefect_storage.backends import docker as backend
+from prefect_storage.backends.docker import ImageBuildError
+from prefect_storage.exceptions import StorageAuthError
+from prefect_storage.storage import Storage
+from prefect_storage.storage.docker import Docker
+from tests.conformance.flows import final_value, flow_script, make_flow
+from tests.services.docker import REGISTRY_PASSWORD, REGISTRY_USER, DockerEngine, Registry
+
+RUN_TOKEN = "run-token-9876"
+
+
+def secret_flow(name: str = "secret flow") -> Flow:
+    """A flow that succeeds only when the run's secret RUN_TOKEN reaches it."""
+
+    @task
+    def check_secret() -> int:
+        from prefect_storage.secrets import Secret
+
+        value = Secret("RUN_TOKEN").get()
+        if value != "run-token-9876":
+            raise ValueError("the run's secret did not arrive")
+        return len(value)
+
+    with Flow(name) as flow:
+        check_secret()
+    return flow
+
+
+def docker_storage(base_image: str, wheelhouse: Path, **kwargs: Any) -> Docker:
+    return Docker(base_image=base_image, local_image=True, wheelhouse=str(wheelhouse), **kwargs)
+
+
+@pytest.fixture(scope="module")
+def pushed(docker_engine: DockerEngine, docker_base_image: str, docker_wheelhouse: Path, docker_registry: Registry) -> Docker:
+    """The shared image: two pickled flows, content-tagged, pushed to the registry."""
+    storage = docker_storage(
+        docker_base_image, docker_wheelhouse, registry_url=docker_registry.host, image_name="it-flows",
+        content_tag=True, secrets=["RUN_TOKEN"],
+    )
+    storage.add_flow(make_flow("docker flow", value=21))
+    storage.add_flow(secret_flow())
+    storage.build(push=True)
+    return storage
+
+
+def test_build_healthchecks_and_pushes(pushed: Docker, docker_registry: Registry, docker_engine: DockerEngine) -> None:
+    output = "".join(pushed.build_output)
+    assert "Flow 'docker flow' from /opt/prefect/flows/docker-flow.prefect: OK" in output
+    assert "All health checks passed." in output
+    assert pushed.image_tag in docker_registry.tags("it-flows")
+    assert pushed.name == f"{docker_registry.host}/it-flows:{pushed.image_tag}"
+    assert not docker_engine.client().images(name=pushed.name)  # classic: removed locally after the push
+
+
+def test_get_flow_outside_the_image_reads_the_flow_file(pushed: Docker, docker_engine: DockerEngine) -> None:
+    rebuilt = Storage.deserialize(json.loads(json.dumps(pushed.serialize())))
+    assert final_value(rebuilt.get_flow("docker flow")) == 42
+    client = docker_engine.client()
+    assert client.containers(all=True, filters={"ancestor": pushed.name}) == []  # nothing ran, nothing left
+
+
+def test_launcher_runs_flow_from_pushed_image_on_clean_engine(pushed: Docker, docker_engine: DockerEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = docker_engine.client()
+    if client.images(name=pushed.name):
+        client.remove_image(pushed.name, force=True)
+    assert not client.images(name=pushed.name)
+    monkeypatch.setenv("PREFECT__CONTEXT__SECRETS__RUN_TOKEN", RUN_TOKEN)
+    env = secret_environment(pushed.secrets)
+    spec = {"flow_run_id": "run-1", "flow_name": "secret flow", "storage": pushed.serialize(), "parameters": {}, "checkpoint": False}
+    outcome = DockerLauncher(network_mode="none").launch(spec, env, timeout=120)
+    assert outcome["state"] == "Success", outcome
+    assert [t["state"] for t in outcome["tasks"]] == ["Success"]
+    assert outcome["image"] == pushed.name and outcome["exit_code"] == 0
+    assert client.images(name=pushed.name)  # pulled from the registry
+    assert RUN_TOKEN not in json.dumps(outcome)
+
+
+def test_launcher_reports_a_missing_secret_as_a_failed_run(pushed: Docker) -> None:
+    spec = {"flow_run_id": "run-2", "flow_name": "secret flow", "storage": pushed.serialize()}
+    outcome = DockerLauncher(network_mode="none").launch(spec, {}, timeout=120)
+    assert outcome["state"] == "Failed"
+    assert outcome["tasks"][0]["state"] == "Failed" and "RUN_TOKEN" in outcome["tasks"][0]["message"]
+    assert "RUN_TOKEN" in outcome["logs"] or outcome["tasks"][0]["message"]
+
+
+def test_launcher_reports_an_unknown_flow(pushed: Docker) -> None:
+    spec = {"flow_run_id": "run-3", "flow_name": "no such flow", "storage": pushed.serialize()}
+    outcome = DockerLauncher(network_mode="none").launch(spec, {}, timeout=120)
+    assert outcome["state"] == "Failed" and "Flow is not contained in this Storage" in outcome["message"]
+
+
+def test_unchanged_content_tag_reuses_the_image(pushed: Docker, monkeypatch: pytest.MonkeyPatch, docker_registry: Registry) -> None:
+    def no_build(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("an unchanged flow must not build a new image")
+
+    monkeypatch.setattr(backend, "build_image", no_build)
+    tag = pushed.image_tag
+    pushed.build(push=True)
+    assert pushed.image_tag == tag
+    assert docker_registry.tags("it-flows") == [tag]
+
+
+def test_healthcheck_failure_names_the_missing_module(
+    docker_base_image: str, docker_wheelhouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "host_only_helper_mod.py").write_text("def value():\n    return 5\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    helper = importlib.import_module("host_only_helper_mod")
+    try:
+        with Flow("needs helper") as flow:
+            task(helper.value)()  # pickled by reference: the image must import host_only_helper_mod
+        storage = docker_storage(docker_base_image, docker_wheelhouse, image_name="it-broken", image_tag="v1")
+        storage.add_flow(flow)
+        with pytest.raises(ImageBuildError) as info:
+            storage.build(push=False)
+    finally:
+        sys.modules.pop("host_only_helper_mod", None)
+    message = str(info.value)
+    assert "needs the module 'host_only_helper_mod'" in message
+    assert "python_dependencies" in message
+
+
+def test_script_flow_is_copied_and_loaded(docker_base_image: str, docker_wheelhouse: Path, tmp_path: Path) -> None:
+    script = tmp_path / "script_flow.py"
+    script.write_text(flow_script(name="script flow", value=4))
+    storage = docker_storage(
+        docker_base_image, docker_wheelhouse, image_name="it-script", image_tag="v1", stored_as_script=True,
+        path="/opt/prefect/flows/script_flow.py", flow_script_path=str(script),
+    )
+    storage.add_flow(make_flow("script flow"))
+    storage.build(push=False)
+    assert "Flow 'script flow' from /opt/prefect/flows/script_flow.py: OK" in "".join(storage.build_output)
+    assert final_value(Storage.deserialize(storage.serialize()).get_flow("script flow")) == 8
+
+
+def test_registry_with_auth(
+    pushed: Docker, docker_base_image: str, docker_wheelhouse: Path, docker_registry_auth: Registry,
+    docker_engine: DockerEngine, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    storage = docker_storage(
+        docker_base_image, docker_wheelhouse, registry_url=docker_registry_auth.host, image_name="private-flows",
+        image_tag="v1",
+    )
+    storage.add_flow(make_flow("docker flow", value=21))
+    with pytest.raises(StorageAuthError, match="no basic auth credentials|unauthorized"):
+        storage.build(push=True)
+    assert docker_registry_auth.tags("private-flows") == []
+
+    creds = json.dumps({"username": REGISTRY_USER, "password": REGISTRY_PASSWORD})
+    monkeypatch.setenv("PREFECT__CONTEXT__SECRETS__REGISTRY_CREDS", creds)
+    storage.registry_auth_secret = "REGISTRY_CREDS"
+    storage.build(push=True)
+    assert docker_registry_auth.tags("private-flows") == ["v1"]
+    assert REGISTRY_PASSWORD not in json.dumps(storage.serialize())
+
+    client = docker_engine.client()
+    assert not client.images(name=storage.name)
+    rebuilt = Storage.deserialize(storage.serialize())  # pulls with the secret's credentials
+    assert final_value(rebuilt.get_flow("docker flow")) == 42
+
+    monkeypatch.setenv("PREFECT__CONTEXT__SECRETS__REGISTRY_CREDS", json.dumps({"username": REGISTRY_USER, "password": "wrong-password"}))
+    client.remove_image(storage.name, force=True)
+    with pytest.raises(StorageAuthError) as info:
+        Storage.deserialize(storage.serialize()).get_flow("docker flow")
+    assert "wrong-password" not in str(info.value)
