@@ -162,7 +162,7 @@ def test_registry_with_auth(
         image_tag="v1",
     )
     storage.add_flow(make_flow("docker flow", value=21))
-    with pytest.raises(StorageAuthError, match="no basic auth credentials|unauthorized"):
+    with pytest.raises(StorageAuthError, match=r"no basic auth credentials|unauthorized"):
         storage.build(push=True)
     assert docker_registry_auth.tags("private-flows") == []
 

@@ -60,7 +60,7 @@ class DockerEngine:
     base_url: str
     private: bool
 
-    def client(self):  # noqa: ANN201 - docker.APIClient
+    def client(self):
         import docker
 
         return docker.APIClient(base_url=self.base_url, version="auto", timeout=300)

@@ -111,7 +111,7 @@ def _handler(server: BlobServer) -> type[BaseHTTPRequestHandler]:
 
         do_POST = do_PUT = do_PATCH = _store
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if not self._authorized():
                 self._reply(401, b'{"error": "unauthorized"}')
                 return
@@ -127,7 +127,7 @@ def _handler(server: BlobServer) -> type[BaseHTTPRequestHandler]:
                 return
             self._reply(200, data, {"ETag": etag, "Content-Type": "application/octet-stream"})
 
-        def do_DELETE(self) -> None:  # noqa: N802
+        def do_DELETE(self) -> None:
             if not self._authorized():
                 self._reply(401)
                 return
