@@ -71,7 +71,9 @@ def _interface_exists(name: str) -> bool:
 
 
 @contextlib.contextmanager
-def _private_dockerd(tmp_factory: pytest.TempPathFactory) -> Iterator[DockerEngine]:
+def _private_dockerd(tmp_factory: pytest.TempPathFactory | None) -> Iterator[DockerEngine]:
+    if _interface_exists("docker0"):  # --bridge=none would delete it: never next to another engine
+        raise RuntimeError("refusing to start a private dockerd with --bridge=none while docker0 exists")
     shared = tools_dir() / "docker"
     shared.mkdir(parents=True, exist_ok=True)
     lock = open(shared / "engine.lock", "w")
@@ -79,7 +81,7 @@ def _private_dockerd(tmp_factory: pytest.TempPathFactory) -> Iterator[DockerEngi
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         data_root = shared / "engine-data"
     except OSError:  # another session owns the cached data-root
-        data_root = tmp_factory.mktemp("dockerd-data")
+        data_root = tmp_factory.mktemp("dockerd-data") if tmp_factory else Path(tempfile.mkdtemp(prefix="dockerd-data-"))
     run = Path(tempfile.mkdtemp(prefix="psd-", dir="/tmp"))  # short: unix socket paths are limited
     socket = run / "docker.sock"
     argv = [
@@ -87,8 +89,7 @@ def _private_dockerd(tmp_factory: pytest.TempPathFactory) -> Iterator[DockerEngi
         "--pidfile", str(run / "dockerd.pid"), "-H", f"unix://{socket}",
         "--iptables=false", "--ip6tables=false", "--ip-masq=false",
     ]
-    # --bridge=none deletes any host docker0; only use it when there is none.
-    argv.append("--bridge=none")
+    argv.append("--bridge=none")  # checked above: no docker0 to delete
     service = ServiceProcess("dockerd", argv, run / "dockerd.log")
     service.start()
     url = f"unix://{socket}"
@@ -101,10 +102,9 @@ def _private_dockerd(tmp_factory: pytest.TempPathFactory) -> Iterator[DockerEngi
         shutil.rmtree(run, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerEngine]:
-    """A Docker engine; ``DOCKER_HOST`` points at it for the session."""
-    pytest.importorskip("docker")
+@contextlib.contextmanager
+def engine(tmp_factory: pytest.TempPathFactory | None = None) -> Iterator[DockerEngine]:
+    """The machine's engine, else a private dockerd; ``DOCKER_HOST`` points at it meanwhile."""
     candidates = [os.environ.get("DOCKER_HOST"), "unix:///var/run/docker.sock"]
     found = next((url for url in candidates if url and _ping(url)), None)
     previous = os.environ.get("DOCKER_HOST")
@@ -119,7 +119,7 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerEn
                 "a docker0 interface exists but its engine does not answer; refusing to start a private dockerd "
                 "with --bridge=none next to it (it would delete docker0)",
             )
-            engine = stack.enter_context(_private_dockerd(tmp_path_factory))
+            engine = stack.enter_context(_private_dockerd(tmp_factory))
         os.environ["DOCKER_HOST"] = engine.base_url
         try:
             yield engine
@@ -131,9 +131,16 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerEn
 
 
 @pytest.fixture(scope="session")
-def docker_base_image(docker_engine: DockerEngine) -> str:
-    """The debootstrapped Python base image, imported once into the engine."""
-    client = docker_engine.client()
+def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerEngine]:
+    """A Docker engine; ``DOCKER_HOST`` points at it for the session."""
+    pytest.importorskip("docker")
+    with engine(tmp_path_factory) as found:
+        yield found
+
+
+def ensure_base_image(engine: DockerEngine) -> str:
+    """Import the debootstrapped base image unless the engine has it (made once, cached)."""
+    client = engine.client()
     if client.images(name=BASE_IMAGE):
         return BASE_IMAGE
     tarball = tools_dir() / "docker" / "pybase-bookworm.tar.gz"
@@ -150,13 +157,18 @@ def docker_base_image(docker_engine: DockerEngine) -> str:
     return BASE_IMAGE
 
 
+@pytest.fixture(scope="session")
+def docker_base_image(docker_engine: DockerEngine) -> str:
+    """The debootstrapped Python base image, imported once into the engine."""
+    return ensure_base_image(docker_engine)
+
+
 def _pip(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args], check=True, timeout=600)
 
 
-@pytest.fixture(scope="session")
-def docker_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with a wheel of this checkout of prefect-storage and of its
+def make_wheelhouse(house: Path, scratch: Path) -> Path:
+    """Fill ``house`` with a wheel of this checkout of prefect-storage and of its
     dependencies (the versions installed here, so pickles match)."""
     from importlib.metadata import version
 
@@ -167,16 +179,23 @@ def docker_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         _pip("download", "--only-binary=:all:", "--no-deps", "--dest", str(staging), *pins)
         with contextlib.suppress(OSError):
             staging.rename(deps)
-    house = tmp_path_factory.mktemp("wheelhouse")
+    house.mkdir(parents=True, exist_ok=True)
     for wheel in deps.glob("*.whl"):
         shutil.copy2(wheel, house)
-    source = tmp_path_factory.mktemp("wheel-source")  # a copy, so the build leaves nothing in the checkout
+    source = scratch / "wheel-source"  # a copy, so the build leaves nothing in the checkout
+    source.mkdir(parents=True)
     for name in ("setup.py", "README.md"):
         shutil.copy2(REPO_ROOT / name, source / name)
     shutil.copytree(REPO_ROOT / "prefect_storage", source / "prefect_storage", ignore=shutil.ignore_patterns("__pycache__"))
     _pip("wheel", "--no-deps", "--wheel-dir", str(house), str(source))
     assert any(house.glob("prefect_storage-*.whl")), "no prefect_storage wheel was built"
     return house
+
+
+@pytest.fixture(scope="session")
+def docker_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Wheels of prefect-storage and its dependencies, for offline image builds."""
+    return make_wheelhouse(tmp_path_factory.mktemp("wheelhouse"), tmp_path_factory.mktemp("wheel-scratch"))
 
 
 @dataclass
