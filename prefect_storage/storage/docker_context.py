@@ -11,7 +11,8 @@ Dockerfile keeps the classic order (Prefect 1.x ``create_dockerfile_object``)::
     RUN <install prefect-storage unless the base image has it>
     RUN python3 -m pip install 'dep' ...  (python_dependencies)
     RUN mkdir -p /opt/prefect/
-    COPY flows/<slug>.flow <flow location>     (one per pickled flow)
+    COPY flows/ /opt/prefect/flows/            (pickled flows, one layer; other
+                                               locations get one COPY each)
     COPY <basename> <dest>                     (one per entry of `files`)
     <extra_dockerfile_commands>
     RUN python3 -m prefect_storage.storage.docker_healthcheck '<locations>' '(3, 11)'
@@ -25,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import posixpath
 import shlex
 import shutil
 from collections.abc import Iterable, Mapping
@@ -62,10 +64,18 @@ def _quote_env(value: str) -> str:
     return repr(str(value))  # the classic quoting: Python repr, e.g. 'a b'
 
 
-def flow_file_name(location: str) -> str:
-    """The context file for the flow stored at ``location`` (unique per location)."""
-    stem = os.path.basename(location.rstrip("/")) or "flow"
-    return f"{FLOWS_DIR}/{hashlib.sha256(location.encode()).hexdigest()[:8]}-{stem}"
+def _in_flows_folder(spec: DockerfileSpec, location: str) -> bool:
+    return posixpath.dirname(location) == f"{spec.prefect_directory}/flows"
+
+
+def flow_file_name(spec: DockerfileSpec, location: str) -> str:
+    """The context file for the flow stored at ``location``: flows bound for the
+    default folder go under ``flows/`` by their own name (copied with one ``COPY``,
+    one layer); any other location gets a unique name under ``flows-extra/``."""
+    stem = posixpath.basename(location.rstrip("/")) or "flow"
+    if _in_flows_folder(spec, location):
+        return f"{FLOWS_DIR}/{stem}"
+    return f"{FLOWS_DIR}-extra/{hashlib.sha256(location.encode()).hexdigest()[:8]}-{stem}"
 
 
 def install_lines(spec: DockerfileSpec) -> list[str]:
@@ -94,8 +104,11 @@ def render_dockerfile(spec: DockerfileSpec) -> str:
         lines.append("")
     lines.extend(install_lines(spec))
     lines.append(f"RUN mkdir -p {spec.prefect_directory}/")
+    if any(_in_flows_folder(spec, location) for location in spec.flow_payloads):
+        lines.append(f"COPY {FLOWS_DIR}/ {spec.prefect_directory}/flows/")
     for location in sorted(spec.flow_payloads):
-        lines.append(f"COPY {flow_file_name(location)} {location}")
+        if not _in_flows_folder(spec, location):
+            lines.append(f"COPY {flow_file_name(spec, location)} {location}")
     for source, destination in sorted(spec.files.items()):
         lines.append(f"COPY {os.path.basename(source.rstrip(os.sep))} {destination}")
     lines.extend(spec.extra_dockerfile_commands)
@@ -111,9 +124,10 @@ def render_dockerfile(spec: DockerfileSpec) -> str:
 def write_build_context(spec: DockerfileSpec, directory: str | os.PathLike[str]) -> str:
     """Fill ``directory`` with the flows, files, wheels and ``Dockerfile``; return the Dockerfile text."""
     root = Path(directory)
-    (root / FLOWS_DIR).mkdir(parents=True, exist_ok=True)
     for location, data in spec.flow_payloads.items():
-        (root / flow_file_name(location)).write_bytes(data)
+        target = root / flow_file_name(spec, location)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
     for source in sorted(spec.files):
         target = root / os.path.basename(source.rstrip(os.sep))
         if target.exists():

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from prefect_storage import Flow, task
+from prefect_storage import Flow, Parameter, task
 from prefect_storage.agent.docker_launcher import DockerLauncher, secret_environment
 from prefect_storage.backends import docker as backend
 from prefect_storage.backends.docker import ImageBuildError
@@ -46,6 +46,19 @@ def secret_flow(name: str = "secret flow") -> Flow:
     return flow
 
 
+def sleepy_flow(name: str = "sleepy flow") -> Flow:
+    @task
+    def nap(seconds: float) -> float:
+        import time
+
+        time.sleep(seconds)
+        return seconds
+
+    with Flow(name) as flow:
+        nap(Parameter("seconds", default=0))
+    return flow
+
+
 def docker_storage(base_image: str, wheelhouse: Path, **kwargs: Any) -> Docker:
     return Docker(base_image=base_image, local_image=True, wheelhouse=str(wheelhouse), **kwargs)
 
@@ -59,6 +72,7 @@ def pushed(docker_engine: DockerEngine, docker_base_image: str, docker_wheelhous
     )
     storage.add_flow(make_flow("docker flow", value=21))
     storage.add_flow(secret_flow())
+    storage.add_flow(sleepy_flow())
     storage.build(push=True)
     return storage
 
@@ -107,6 +121,14 @@ def test_launcher_reports_an_unknown_flow(pushed: Docker) -> None:
     spec = {"flow_run_id": "run-3", "flow_name": "no such flow", "storage": pushed.serialize()}
     outcome = DockerLauncher(network_mode="none").launch(spec, {}, timeout=120)
     assert outcome["state"] == "Failed" and "Flow is not contained in this Storage" in outcome["message"]
+
+
+def test_launcher_kills_a_run_past_its_timeout(pushed: Docker, docker_engine: DockerEngine) -> None:
+    spec = {"flow_run_id": "run-4", "flow_name": "sleepy flow", "storage": pushed.serialize(), "parameters": {"seconds": 60}}
+    outcome = DockerLauncher(network_mode="none").launch(spec, {}, timeout=3)
+    assert outcome["state"] == "Failed" and "timed out after 3 s" in outcome["message"]
+    labels = {"label": "io.prefect-storage.flow-run-id=run-4"}
+    assert docker_engine.client().containers(all=True, filters=labels) == []
 
 
 def test_unchanged_content_tag_reuses_the_image(pushed: Docker, monkeypatch: pytest.MonkeyPatch, docker_registry: Registry) -> None:

@@ -96,7 +96,7 @@ def test_dockerfile_follows_the_classic_order() -> None:
     assert lines[1] == "ENV B=\"it's\" \\"  # repr() quoting, sorted keys
     assert "PREFECT__USER_CONFIG_PATH='/opt/prefect/config.toml'" in text
     assert kinds[2:] == [
-        "RUN python3", "RUN python3", "RUN python3", "RUN mkdir", "COPY flows/ee0f1cd8-etl.prefect", "COPY data.csv", "RUN echo", "RUN python3",
+        "RUN python3", "RUN python3", "RUN python3", "RUN mkdir", "COPY flows/", "COPY data.csv", "RUN echo", "RUN python3",
     ]
     assert lines[2] == "RUN python3 -m pip install --upgrade pip"
     assert "pip show prefect-storage >/dev/null 2>&1 || python3 -m pip install prefect-storage==0.1.0" in lines[3]
@@ -104,6 +104,15 @@ def test_dockerfile_follows_the_classic_order() -> None:
     assert lines[-1] == (
         "RUN python3 -m prefect_storage.storage.docker_healthcheck '[\"/opt/prefect/flows/etl.prefect\"]' '(3, 11)'"
     )
+
+
+def test_flows_outside_the_default_folder_get_their_own_copy(tmp_path: Path) -> None:
+    spec = _spec(flow_payloads={"/opt/prefect/flows/a.prefect": b"a", "/srv/custom/b.flow": b"b"}, files={})
+    text = render_dockerfile(spec)
+    assert "COPY flows/ /opt/prefect/flows/\n" in text
+    assert re.search(r"^COPY flows-extra/[0-9a-f]{8}-b\.flow /srv/custom/b\.flow$", text, re.M)
+    write_build_context(spec, tmp_path)
+    assert [p.read_bytes() for p in (tmp_path / "flows-extra").iterdir()] == [b"b"]
 
 
 def test_dockerfile_is_deterministic() -> None:
@@ -135,7 +144,7 @@ def test_build_context_holds_flows_files_dockerignore_and_is_hashable(tmp_path: 
     write_build_context(spec, two)
     assert (one / "data.csv").read_text() == "a,b\n"
     assert (one / ".dockerignore").read_text() == "*.secret\n"
-    assert sorted(p.name for p in (one / "flows").iterdir()) == [next((one / "flows").iterdir()).name]
+    assert sorted(p.name for p in (one / "flows").iterdir()) == ["etl.prefect"]
     assert context_digest(one) == context_digest(two)
     (two / "data.csv").write_text("changed\n")
     assert context_digest(one) != context_digest(two)
@@ -157,7 +166,7 @@ def test_create_dockerfile_object_uses_the_storage_settings(tmp_path: Path) -> N
     path = storage.create_dockerfile_object(str(tmp_path))
     text = Path(path).read_text()
     assert text.startswith("FROM img:1\n")
-    assert "COPY flows/" in text and "/opt/prefect/flows/etl.prefect" in text
+    assert "COPY flows/ /opt/prefect/flows/\n" in text and (tmp_path / "flows" / "etl.prefect").is_file()
     assert "'pandas'" not in text and "install pandas" in text
 
 
