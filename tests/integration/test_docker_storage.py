@@ -19,11 +19,12 @@ import pytest
 from prefect_storage import Flow, Parameter, task
 from prefect_storage.agent.docker_launcher import DockerLauncher, secret_environment
 from prefect_storage.backends import docker as backend
-from prefect_storage.backends.docker import ImageBuildError
-from prefect_storage.exceptions import StorageAuthError
+from prefect_storage.backends.docker import ImageBuildError, ImagePushError
+from prefect_storage.exceptions import BackendUnavailableError, FlowNotFoundError, StorageAuthError
 from prefect_storage.storage import Storage
 from prefect_storage.storage.docker import Docker
 from tests.conformance.flows import final_value, flow_script, make_flow
+from tests.services._process import free_port
 from tests.services.docker import REGISTRY_PASSWORD, REGISTRY_USER, DockerEngine, Registry
 
 RUN_TOKEN = "run-token-9876"
@@ -162,17 +163,41 @@ def test_healthcheck_failure_names_the_missing_module(
     assert "python_dependencies" in message
 
 
-def test_script_flow_is_copied_and_loaded(docker_base_image: str, docker_wheelhouse: Path, tmp_path: Path) -> None:
+def test_script_flow_files_and_dockerignore(
+    docker_base_image: str, docker_wheelhouse: Path, tmp_path: Path, docker_engine: DockerEngine
+) -> None:
     script = tmp_path / "script_flow.py"
     script.write_text(flow_script(name="script flow", value=4))
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "keep.txt").write_text("kept")
+    (extra / "skip.secret").write_text("must not be in the image")
+    ignore = tmp_path / "dockerignore"
+    ignore.write_text("extra/*.secret\n")
     storage = docker_storage(
         docker_base_image, docker_wheelhouse, image_name="it-script", image_tag="v1", stored_as_script=True,
         path="/opt/prefect/flows/script_flow.py", flow_script_path=str(script),
+        files={str(extra): "/opt/extra"}, dockerignore=str(ignore),
     )
     storage.add_flow(make_flow("script flow"))
     storage.build(push=False)
     assert "Flow 'script flow' from /opt/prefect/flows/script_flow.py: OK" in "".join(storage.build_output)
     assert final_value(Storage.deserialize(storage.serialize()).get_flow("script flow")) == 8
+    client = docker_engine.client()
+    assert backend.read_file_from_image(client, storage.name, "/opt/extra/keep.txt") == b"kept"
+    with pytest.raises(FlowNotFoundError):
+        backend.read_file_from_image(client, storage.name, "/opt/extra/skip.secret")
+
+
+def test_push_to_an_unreachable_registry_fails_loudly(docker_base_image: str, docker_engine: DockerEngine) -> None:
+    client = docker_engine.client()
+    repository = f"127.0.0.1:{free_port()}/nowhere"
+    client.tag(docker_base_image, repository, "v1")
+    try:
+        with pytest.raises((ImagePushError, BackendUnavailableError), match=r"connection refused|connect"):
+            backend.push_image(client, repository, "v1")
+    finally:
+        client.remove_image(f"{repository}:v1")
 
 
 def test_registry_with_auth(

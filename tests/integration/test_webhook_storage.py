@@ -207,3 +207,13 @@ def test_one_flow_per_storage(webhook_server: BlobServer) -> None:
     with pytest.raises(WebhookConfigError, match="holds one flow"):
         storage.add_flow(make_flow(name="another flow"))
     assert list(storage.flows) == [FLOW_NAME]
+
+
+def test_transient_server_errors_are_retried(webhook_server: BlobServer, token: str) -> None:
+    storage = webhook_for(webhook_server)
+    storage.add_flow(make_flow(value=6))
+    webhook_server.fail_next = 2
+    storage.build()
+    webhook_server.fail_next = 1
+    assert final_value(Storage.deserialize(storage.serialize()).get_flow(FLOW_NAME)) == 12
+    assert [(r["method"], r["status"]) for r in webhook_server.log_since(0)] == [("PUT", 503), ("PUT", 503), ("PUT", 201), ("GET", 503), ("GET", 200)]

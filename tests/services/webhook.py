@@ -4,6 +4,7 @@
   ``201`` with ``{"path", "size", "sha256", "etag"}`` and an ``ETag`` header;
 * ``GET`` returns the bytes with their ``ETag``; ``If-None-Match`` gives ``304``;
   a missing path ``404``; ``DELETE`` gives ``204``;
+* ``fail_next = N`` makes the next N requests answer ``503`` (retry tests);
 * with a token, every request needs ``Authorization: Bearer <token>`` or gets ``401``;
 * every request is logged (method, path, headers, request and response body sizes)
   for assertions: :attr:`BlobServer.requests`.
@@ -34,6 +35,8 @@ class BlobServer:
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     port: int = 0
+    #: answer this many next requests with 503 (to exercise client retries)
+    fail_next: int = 0
 
     @property
     def url(self) -> str:
@@ -43,6 +46,7 @@ class BlobServer:
         with self.lock:
             self.blobs.clear()
             self.requests.clear()
+            self.fail_next = 0
 
     def log_since(self, index: int) -> list[dict[str, Any]]:
         with self.lock:
@@ -94,11 +98,21 @@ def _handler(server: BlobServer) -> type[BaseHTTPRequestHandler]:
             if body and self.command != "HEAD":
                 self.wfile.write(body)
 
+        def _unavailable(self, size_in: int = 0) -> bool:
+            with server.lock:
+                if server.fail_next <= 0:
+                    return False
+                server.fail_next -= 1
+            self._reply(503, b'{"error": "try again"}', {"Retry-After": "0"}, size_in=size_in)
+            return True
+
         def _authorized(self) -> bool:
             return server.token is None or self.headers.get("Authorization") == f"Bearer {server.token}"
 
         def _store(self) -> None:
             body = self._body()
+            if self._unavailable(len(body)):
+                return
             if not self._authorized():
                 self._reply(401, b'{"error": "unauthorized"}', size_in=len(body))
                 return
@@ -112,6 +126,8 @@ def _handler(server: BlobServer) -> type[BaseHTTPRequestHandler]:
         do_POST = do_PUT = do_PATCH = _store
 
         def do_GET(self) -> None:
+            if self._unavailable():
+                return
             if not self._authorized():
                 self._reply(401, b'{"error": "unauthorized"}')
                 return
