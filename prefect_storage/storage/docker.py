@@ -184,8 +184,14 @@ class Docker(Storage):
         return ``self``. With ``content_tag`` an unchanged image is not rebuilt."""
         from prefect_storage.backends import docker as backend
 
-        if not self._flows and not self.flows:
+        if not self.flows:
             raise StorageConfigError("Docker storage has no flows to build: add_flow() first.")
+        absent = sorted(set(self.flows) - set(self._flows))
+        if absent and not self.stored_as_script:
+            raise StorageConfigError(
+                f"Flows {absent} were not added to this storage object (it was deserialized?); add_flow() them "
+                "before build() so they can be baked into the image."
+            )
         if self.stored_as_script and not (self.flow_script_path or self.path in self.files.values()):
             raise StorageConfigError(
                 f"Script mode copies no script by itself: give flow_script_path= (the host file copied to {self.path}) "

@@ -9,6 +9,9 @@ fix when:
   with (a pickled flow would not load; a script only gets a warning);
 * a flow needs a module the image does not have (the module is named);
 * a flow cannot be loaded for any other reason.
+
+It also warns, without failing, about retried tasks whose keyed upstream tasks
+have no result to restore their inputs from (the classic result check).
 """
 
 from __future__ import annotations
@@ -80,8 +83,23 @@ def check_flow(location: str) -> int:
                 f"Add it to python_dependencies (pip package), copy it in with `files`, or use a base image that has it."
             )
         return _fail(f"the flow at {location} cannot be loaded: {exc}")
+    result_check(flow)
     print(f"Flow {flow.name!r} from {location}: OK")
     return 0
+
+
+def result_check(flow: object) -> None:
+    """Warn (classic wording) about retried tasks whose keyed inputs are never persisted."""
+    if getattr(flow, "result", None) is not None:
+        return
+    for edge in sorted(getattr(flow, "edges", ()), key=lambda e: (e.downstream_task.name, e.upstream_task.name)):
+        task = edge.downstream_task
+        if edge.key is not None and task.max_retries > 0 and edge.upstream_task.result is None:
+            warnings.warn(
+                f"Task {task} has retry settings but some upstream dependencies do not have result types. "
+                "See https://docs.prefect.io/core/concepts/results.html for more details.",
+                stacklevel=1,
+            )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -148,6 +148,7 @@ class Webhook(Storage):
         kwargs["data"] = data
         response = self._send(self.build_request_http_method, kwargs, self.build_request_kwargs, "store the flow")
         self._check(response, self.build_request_kwargs, "store the flow")
+        response.request = None  # it holds the rendered headers (tokens): never keep them
         self._build_responses[location] = response
 
     def _read(self, location: str) -> bytes:
@@ -186,7 +187,8 @@ class Webhook(Storage):
     @property
     def build_responses(self) -> dict[str, Any]:
         """The ``requests.Response`` of the last store request, by flow name (to read
-        e.g. an id the server assigned)."""
+        e.g. an id the server assigned). Its ``request`` is dropped: it held the
+        rendered headers."""
         return self._build_responses
 
     def _http(self) -> Any:

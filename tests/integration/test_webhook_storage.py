@@ -99,6 +99,7 @@ def test_templates_render_in_headers_and_lists_at_request_time(webhook_server: B
     assert stored["method"] == "POST" and stored["query"] == "version=v7"
     assert stored["headers"]["Authorization"] == f"Bearer {WEBHOOK_TOKEN}"
     assert storage.build_responses[FLOW_NAME].json()["size"] == stored["size"]
+    assert storage.build_responses[FLOW_NAME].request is None  # it held the rendered token
     serialized = json.dumps(storage.serialize())
     assert WEBHOOK_TOKEN not in serialized and "${FLOW_VERSION}" in serialized
     assert final_value(storage.get_flow(FLOW_NAME)) == 4

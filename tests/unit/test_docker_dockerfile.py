@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import json
 import re
@@ -233,3 +234,19 @@ def test_docker_storage_import_needs_no_sdk() -> None:
 def test_docker_build_without_flows_is_refused() -> None:
     with pytest.raises(StorageConfigError, match="no flows"):
         Docker().build()
+
+
+def test_healthcheck_warns_about_retries_without_upstream_results(tmp_path: Path) -> None:
+    @task
+    def produce() -> int:
+        return 1
+
+    @task(max_retries=2, retry_delay=datetime.timedelta(seconds=1))
+    def consume(x: int) -> int:
+        return x
+
+    with Flow("retries") as flow:
+        consume(produce())
+    location = _pickled(tmp_path, flow)
+    with pytest.warns(UserWarning, match="has retry settings but some upstream dependencies do not have result types"):
+        assert healthcheck.main([json.dumps([location]), repr(sys.version_info[:2])]) == 0
