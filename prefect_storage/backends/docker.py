@@ -143,6 +143,8 @@ def build_image(
                     if bar is not None:
                         bar.update(int(step.group(1)) - bar.n)
     except _sdk_errors() as exc:
+        if getattr(exc, "response", None) is not None:  # the engine answered: a bad Dockerfile or context
+            raise ImageBuildError(f"Your docker image failed to build: {exc}") from None
         raise BackendUnavailableError(f"Docker build of {tag} could not run: {exc}") from None
     finally:
         if bar is not None:

@@ -25,7 +25,6 @@ FAILED = "Docker storage healthcheck FAILED"
 
 
 def _fail(message: str) -> int:
-    print(f"{FAILED}: {message}", file=sys.stderr, flush=True)
     print(f"{FAILED}: {message}", flush=True)
     return 1
 

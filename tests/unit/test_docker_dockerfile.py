@@ -250,3 +250,47 @@ def test_healthcheck_warns_about_retries_without_upstream_results(tmp_path: Path
     location = _pickled(tmp_path, flow)
     with pytest.warns(UserWarning, match="has retry settings but some upstream dependencies do not have result types"):
         assert healthcheck.main([json.dumps([location]), repr(sys.version_info[:2])]) == 0
+
+
+# -- stream error classification (the SDK reports push/pull errors inside its stream) -----
+
+
+@pytest.mark.parametrize(
+    ("line", "action", "error"),
+    [
+        ({"error": "no basic auth credentials"}, "push", "StorageAuthError"),
+        ({"errorDetail": {"message": "unauthorized: authentication required"}}, "pull", "StorageAuthError"),
+        ({"error": "manifest unknown"}, "pull", "FlowNotFoundError"),
+        ({"error": "Get http://127.0.0.1:9/v2/: dial tcp: connection refused"}, "push", "ImagePushError"),
+    ],
+)
+def test_stream_errors_become_typed_errors(line: dict, action: str, error: str) -> None:
+    from prefect_storage.backends import docker as backend
+
+    stream = [{"status": "Preparing", "id": "abc"}, {"id": "abc", "progressDetail": {"current": 5, "total": 10}}, line]
+    with pytest.raises(Exception) as info:
+        backend._follow_layers(stream, action, "r/x:1")
+    assert type(info.value).__name__ == error
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [("a:b", ("a", "b")), ("127.0.0.1:5000/x/y:t", ("127.0.0.1:5000/x/y", "t")), ("127.0.0.1:5000/x", ("127.0.0.1:5000/x", "latest"))],
+)
+def test_split_image(image: str, expected: tuple[str, str]) -> None:
+    from prefect_storage.backends.docker import split_image
+
+    assert split_image(image) == expected
+
+
+def test_registry_credentials_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect_storage.backends.docker import auth_config_from_secret
+    from prefect_storage.secrets import redact
+
+    monkeypatch.setenv("PREFECT__CONTEXT__SECRETS__REG", json.dumps({"username": "u", "password": "pw-12345"}))
+    assert auth_config_from_secret("REG") == {"username": "u", "password": "pw-12345"}
+    assert "pw-12345" not in redact("pw-12345 leaked")
+    monkeypatch.setenv("PREFECT__CONTEXT__SECRETS__BAD", "not json")
+    with pytest.raises(StorageConfigError, match="must hold JSON"):
+        auth_config_from_secret("BAD")
+    assert auth_config_from_secret(None) is None
