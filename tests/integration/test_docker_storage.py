@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,21 @@ def sleepy_flow(name: str = "sleepy flow") -> Flow:
 
 def docker_storage(base_image: str, wheelhouse: Path, **kwargs: Any) -> Docker:
     return Docker(base_image=base_image, local_image=True, wheelhouse=str(wheelhouse), **kwargs)
+
+
+TEST_REPOSITORIES = ("it-flows", "it-broken", "it-script", "private-flows")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_test_images(docker_engine: DockerEngine) -> Iterator[None]:
+    """Leave the (possibly cached) engine as found: drop every image these tests made."""
+    yield
+    client = docker_engine.client()
+    for image in client.images():
+        for tag in image.get("RepoTags") or []:
+            if tag.rsplit(":", 1)[0].rsplit("/", 1)[-1] in TEST_REPOSITORIES:
+                client.remove_image(tag, force=True)
+    client.prune_images(filters={"dangling": True})
 
 
 @pytest.fixture(scope="module")
