@@ -312,9 +312,20 @@ class Docker(Storage):
         if self.image_name is None or self.image_tag is None:
             raise FlowNotFoundError(f"{location} is not on this machine and the storage names no image to read it from.")
         from prefect_storage.backends import docker as backend
+        from prefect_storage.backends.cache import PayloadCache
 
+        client = self._api()
         auth = backend.auth_config_from_secret(self.registry_auth_secret)
-        return backend.read_file_from_image(self._api(), self.name, location, auth_config=auth)
+        backend.ensure_image(client, self.name, auth_config=auth)
+        # The image id names the exact content: a cached copy of the same id is the same file.
+        image_id = str(client.inspect_image(self.name)["Id"])
+        cache, key = PayloadCache("docker"), f"{self.name}@{location}"
+        cached = cache.get(key)
+        if cached is not None and cached[0] == image_id:
+            return cached[1]
+        data = backend.read_file_from_image(client, self.name, location, auth_config=auth)
+        cache.put(key, image_id, data)
+        return data
 
     def _load_script(self, flow_name: str, location: str) -> Flow:
         from prefect_storage.serialization.extract import extract_flow_from_file

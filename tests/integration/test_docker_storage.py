@@ -110,6 +110,16 @@ def test_get_flow_outside_the_image_reads_the_flow_file(pushed: Docker, docker_e
     assert client.containers(all=True, filters={"ancestor": pushed.name}) == []  # nothing ran, nothing left
 
 
+def test_warm_get_flow_outside_the_image_uses_the_cache(pushed: Docker, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert final_value(Storage.deserialize(pushed.serialize()).get_flow("docker flow")) == 42
+
+    def no_copy(*args: Any, **kwargs: Any) -> bytes:
+        raise AssertionError("the same image must not be read again")
+
+    monkeypatch.setattr(backend, "read_file_from_image", no_copy)
+    assert final_value(Storage.deserialize(pushed.serialize()).get_flow("docker flow")) == 42
+
+
 def test_launcher_runs_flow_from_pushed_image_on_clean_engine(pushed: Docker, docker_engine: DockerEngine, monkeypatch: pytest.MonkeyPatch) -> None:
     client = docker_engine.client()
     if client.images(name=pushed.name):
