@@ -16,7 +16,7 @@ EXTRAS = {
     "gitlab": ["python-gitlab>=4.0"],
     "bitbucket": ["requests>=2.31"],
     "webhook": ["requests>=2.31"],
-    "docker": ["docker>=7.0"],
+    "docker": ["docker>=7.0", "tqdm>=4.60"],
     "postgres": ["psycopg[binary]>=3.1"],
     "pandas": ["pandas>=1.5"],
 }

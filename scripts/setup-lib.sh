@@ -19,7 +19,7 @@ apt_flush() {
   fi
   echo "setup: apt-get install ${_apt_wanted[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${_apt_wanted[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${_apt_wanted[@]}" >/dev/null
   _apt_wanted=()
 }
