@@ -167,13 +167,36 @@ def _pip(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args], check=True, timeout=600)
 
 
+def runtime_pins(distribution: str = "prefect-storage") -> list[str]:
+    """``name==version`` for every package ``distribution`` needs at run time (no extras),
+    transitively, at the versions installed here: new dependencies are picked up from
+    setup.py without editing this list, and pickles match between host and image."""
+    from importlib.metadata import requires, version
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins: dict[str, str] = {}
+    pending = [distribution]
+    while pending:
+        for spec in requires(pending.pop()) or []:
+            requirement = Requirement(spec)
+            if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+                continue
+            key = canonicalize_name(requirement.name)
+            if key not in pins:
+                pins[key] = version(requirement.name)
+                pending.append(requirement.name)
+    return sorted(f"{name}=={pinned}" for name, pinned in pins.items())
+
+
 def make_wheelhouse(house: Path, scratch: Path) -> Path:
     """Fill ``house`` with a wheel of this checkout of prefect-storage and of its
     dependencies (the versions installed here, so pickles match)."""
-    from importlib.metadata import version
+    import hashlib
 
-    pins = [f"{name}=={version(name)}" for name in ("cloudpickle", "python-slugify", "tenacity", "text-unidecode")]
-    deps = tools_dir() / "docker" / ("wheels-" + "-".join(p.replace("==", "_") for p in pins))
+    pins = runtime_pins()
+    deps = tools_dir() / "docker" / ("wheels-" + hashlib.sha256(" ".join(pins).encode()).hexdigest()[:16])
     if not deps.is_dir():
         staging = Path(tempfile.mkdtemp(prefix="wheels-", dir=deps.parent if deps.parent.exists() else None))
         _pip("download", "--only-binary=:all:", "--no-deps", "--dest", str(staging), *pins)
