@@ -22,7 +22,7 @@ class S3Result(ObjectResult):
         upload_options: extra ``put_object`` arguments.
     """
 
-    _serialized_fields = ("bucket",)
+    _serialized_fields = ("bucket", "boto3_kwargs")
     _transient_attributes = ("_credential_options",)
 
     def __init__(
@@ -48,6 +48,6 @@ class S3Result(ObjectResult):
 
     @classmethod
     def _from_serialized(cls, data: Mapping[str, Any]) -> Result:
-        obj = cls(bucket=data.get("bucket") or "")
+        obj = cls(bucket=data.get("bucket") or "", boto3_kwargs=data.get("boto3_kwargs"))
         obj.location = data.get("location")
         return obj

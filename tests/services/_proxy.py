@@ -46,6 +46,10 @@ class CountingProxy:
                 client.close()
                 continue
             with self._lock:
+                if self.dead:
+                    client.close()
+                    server.close()
+                    return
                 self.requests += 1
                 self._sockets.update((client, server))
             threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
@@ -85,8 +89,11 @@ class CountingProxy:
         with self._lock:
             sockets = list(self._sockets)
         for s in sockets:
+            # shutdown() (not just close()) wakes the threads blocked in recv() on it,
+            # so the client sees the connection drop at once.
             with contextlib.suppress(OSError):
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # RST
+                s.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
                 s.close()
 
     close = kill
