@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from prefect_storage.storage import GCS, Storage
+from tests.conformance.flows import make_flow
 from tests.conformance.suite import StorageConformance, StorageHarness
 
 
@@ -57,3 +58,34 @@ def harness(tmp_path: Path, gcs_bucket: str) -> GCSHarness:
 
 class TestGCSConformance(StorageConformance):
     pass
+
+
+# -- GCS specifics -----------------------------------------------------------------------
+
+
+def test_invalid_gcp_credentials_secret_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect_storage.exceptions import StorageConfigError
+
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+    monkeypatch.setenv("PREFECT__CONTEXT__SECRETS__GCP_CREDENTIALS", '{"type": "service_account"}')
+    storage = GCS("some-bucket")
+    storage.add_flow(make_flow())
+    with pytest.raises(StorageConfigError, match="GCP_CREDENTIALS must hold a service account key"):
+        storage.build()
+
+
+def test_project_and_key_are_serialized_script_path_is_not(gcs_bucket: str, tmp_path: Path) -> None:
+    storage = GCS(gcs_bucket, key="k.py", project="proj", stored_as_script=True, local_script_path=str(tmp_path / "f.py"))
+    data = storage.serialize()
+    assert {k: data[k] for k in ("bucket", "key", "project", "stored_as_script")} == {
+        "bucket": gcs_bucket, "key": "k.py", "project": "proj", "stored_as_script": True}
+    assert "local_script_path" not in data
+
+
+def test_missing_script_file_is_a_clear_error(gcs_bucket: str, tmp_path: Path) -> None:
+    from prefect_storage.exceptions import StorageConfigError
+
+    storage = GCS(gcs_bucket, stored_as_script=True, local_script_path=str(tmp_path / "missing.py"))
+    storage.add_flow(make_flow())
+    with pytest.raises(StorageConfigError, match="Cannot read local_script_path"):
+        storage.build()
