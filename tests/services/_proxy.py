@@ -1,18 +1,21 @@
-"""A TCP proxy in front of a test service that counts the bytes each way and can
-"die" like a killed server: it drops every open connection and stops listening."""
+"""A TCP proxy in front of a test service that counts the bytes each way, can
+"die" like a killed server (it drops every open connection and stops listening),
+and can emulate a slower network by delaying every chunk it forwards."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import threading
+import time
 
 
 class CountingProxy:
     """Forwards ``127.0.0.1:<port>`` to ``127.0.0.1:<target_port>``."""
 
-    def __init__(self, target_port: int) -> None:
+    def __init__(self, target_port: int, delay_s: float = 0.0) -> None:
         self.target_port = target_port
+        self.delay_s = delay_s
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(128)
@@ -71,6 +74,8 @@ class CountingProxy:
                 if over:
                     self.kill()
                     return
+                if self.delay_s:
+                    time.sleep(self.delay_s)
                 dst.sendall(data)
         except OSError:
             pass
