@@ -14,14 +14,12 @@ from collections.abc import Callable
 
 from prefect_storage.backends.cache import PayloadCache
 from prefect_storage.backends.retry import call_with_retries
-from prefect_storage.exceptions import FlowStorageError
+from prefect_storage.exceptions import BucketNotFoundError
 from prefect_storage.secrets import get_logger
 
 logger = get_logger("backends.objects")
 
-
-class BucketNotFoundError(FlowStorageError, FileNotFoundError):
-    """The bucket or container itself does not exist (not just the object)."""
+__all__ = ["BucketNotFoundError", "ObjectStore", "cached_get"]
 
 
 class ObjectStore(abc.ABC):
@@ -102,7 +100,3 @@ def cached_get(store: ObjectStore, key: str) -> bytes:
         cache.put(cache_key, validator, data)
     return data
 
-
-def forget(store: ObjectStore, key: str) -> None:
-    """Drop ``key`` from the local cache (after a failed integrity check, for example)."""
-    _cache(store).discard(store.cache_key(key))

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from prefect_storage.agent.execute import parse_outcome
-from prefect_storage.backends.objects import BucketNotFoundError
 from prefect_storage.core.flow import Flow
 from prefect_storage.exceptions import (
     BackendUnavailableError,
+    BucketNotFoundError,
     FlowNotFoundError,
     FlowStorageError,
     StorageAuthError,

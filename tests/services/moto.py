@@ -74,7 +74,6 @@ def moto_auth_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         log,
         env={"INITIAL_NO_AUTH_ACTION_COUNT": "0"},
     )
-    service.start()
     with service:
         service.wait_until(lambda: port_open(port), timeout=30)
         yield f"http://127.0.0.1:{port}"
