@@ -6,6 +6,11 @@ environment, the run's secrets or the secrets file asks Secrets Manager for the
 secret called ``NAME`` (``PREFECT_STORAGE_AWS_SECRETS_PREFIX`` is prepended, e.g.
 ``prod/``).
 
+Answers (values and "no such secret") are kept in memory for
+``PREFECT_STORAGE_AWS_SECRETS_TTL`` seconds (default 60, ``0`` disables), because the
+chain is walked for every lookup: storages ask for ``AWS_CREDENTIALS`` each time they
+make a client.
+
 The client uses boto3's default chain (environment, shared config, instance role)
 and boto3's endpoint settings (``AWS_ENDPOINT_URL_SECRETS_MANAGER`` or
 ``AWS_ENDPOINT_URL`` for a local emulator): it cannot take its own credentials from
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any
 
 from prefect_storage.backends.optional import require
@@ -31,8 +37,10 @@ class AWSSecretsManagerProvider:
     def __init__(self, prefix: str | None = None, region_name: str | None = None) -> None:
         self.prefix = prefix if prefix is not None else os.environ.get("PREFECT_STORAGE_AWS_SECRETS_PREFIX", "")
         self.region_name = region_name
+        self.ttl = float(os.environ.get("PREFECT_STORAGE_AWS_SECRETS_TTL", "60"))
         self._client: Any = None
         self._lock = threading.Lock()
+        self._answers: dict[str, tuple[float, str | None]] = {}
 
     @property
     def client(self) -> Any:
@@ -50,6 +58,15 @@ class AWSSecretsManagerProvider:
 
     def get(self, name: str) -> str | None:
         """The secret's string value (binary values decoded as UTF-8), or ``None``."""
+        cached = self._answers.get(name)
+        if cached is not None and time.monotonic() - cached[0] < self.ttl:
+            return cached[1]
+        value = self._fetch(name)
+        if self.ttl > 0:
+            self._answers[name] = (time.monotonic(), value)
+        return value
+
+    def _fetch(self, name: str) -> str | None:
         from prefect_storage.backends.retry import call_with_retries
         from prefect_storage.backends.s3 import error_code, is_transient
 

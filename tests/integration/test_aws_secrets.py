@@ -66,3 +66,14 @@ def test_storage_bucket_from_secrets_manager(secretsmanager, s3_bucket: str, mot
     storage.build()
     assert s3_bucket not in json.dumps(storage.serialize())
     assert final_value(Storage.deserialize(storage.serialize()).get_flow(FLOW_NAME)) == 12
+
+
+def test_answers_are_cached_for_the_ttl(secretsmanager, monkeypatch: pytest.MonkeyPatch) -> None:
+    name = f"ROTATING_{uuid.uuid4().hex[:8]}"
+    secretsmanager.create_secret(Name=name, SecretString="first-value")
+    cached = AWSSecretsManagerProvider()
+    assert cached.get(name) == "first-value"
+    secretsmanager.put_secret_value(SecretId=name, SecretString="second-value")
+    assert cached.get(name) == "first-value"  # within the TTL: no new request
+    monkeypatch.setenv("PREFECT_STORAGE_AWS_SECRETS_TTL", "0")
+    assert AWSSecretsManagerProvider().get(name) == "second-value"
