@@ -8,6 +8,7 @@ import contextlib
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 
 class CountingProxy:
@@ -24,6 +25,8 @@ class CountingProxy:
         self.downstream_bytes = 0  # server -> client
         self.requests = 0  # connections accepted
         self.die_after_upstream: int | None = None
+        #: called once when the proxy dies (e.g. to SIGKILL the real server at the same moment)
+        self.on_kill: Callable[[], None] | None = None
         self.dead = False
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
@@ -86,7 +89,11 @@ class CountingProxy:
 
     def kill(self) -> None:
         """Drop every connection at once and refuse new ones, like a killed server."""
-        self.dead = True
+        with self._lock:
+            first = not self.dead
+            self.dead = True
+        if first and self.on_kill is not None:
+            self.on_kill()
         with contextlib.suppress(OSError):
             self.listener.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(OSError):
