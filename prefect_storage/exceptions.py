@@ -8,8 +8,10 @@ working::
     ├── FlowStorageError                       a flow could not be stored or loaded (classic name)
     │   ├── FlowIntegrityError(ValueError)     truncated, tampered, unsigned or wrongly signed data
     │   ├── FlowDeserializationError           the payload is intact but cannot be unpickled here
-    │   └── FlowNotFoundError(FileNotFoundError)
-    │                                          nothing at the flow's location (file, key, blob, ref)
+    │   ├── FlowNotFoundError(FileNotFoundError)
+    │   │                                      nothing at the flow's location (file, key, blob, ref)
+    │   └── BucketNotFoundError(FileNotFoundError)
+    │                                          the bucket or container itself does not exist
     ├── FlowNameConflictError(ValueError)      a flow of that name is already in the storage
     ├── UnknownFlowError(ValueError)           ``get_flow`` of a name the storage does not hold
     ├── StorageConfigError(ValueError)         bad constructor arguments or settings
@@ -31,6 +33,7 @@ from __future__ import annotations
 __all__ = [
     "BackendNotInstalledError",
     "BackendUnavailableError",
+    "BucketNotFoundError",
     "FlowDeserializationError",
     "FlowIntegrityError",
     "FlowNameConflictError",
@@ -73,6 +76,10 @@ class FlowDeserializationError(FlowStorageError):
 
 class FlowNotFoundError(FlowStorageError, FileNotFoundError):
     """Nothing exists at the location a storage recorded for a flow."""
+
+
+class BucketNotFoundError(FlowStorageError, FileNotFoundError):
+    """The bucket or container a storage or result names does not exist (not just the object)."""
 
 
 class FlowNameConflictError(StorageError, ValueError):

@@ -60,10 +60,14 @@ def client_kwargs(client_options: Mapping[str, Any] | None) -> tuple[dict[str, A
     return options, "boto3's default credential chain (environment, shared config, instance role)"
 
 
-def client(service: str, client_options: Mapping[str, Any] | None = None) -> Any:
-    """A (cached) boto3 client for ``service`` configured as described in this module."""
+def client(service: str, client_options: Mapping[str, Any] | None = None, config: Mapping[str, Any] | None = None) -> Any:
+    """A (cached) boto3 client for ``service`` configured as described in this module.
+
+    ``config`` holds ``botocore.config.Config`` arguments chosen by the caller (retry
+    policy, connection pool size), never by the user's serialized options.
+    """
     kwargs, _ = client_kwargs(client_options)
-    key = (service, json.dumps(kwargs, sort_keys=True, default=str))
+    key = (service, json.dumps([kwargs, config], sort_keys=True, default=str))
     cached = _clients.get(key)
     if cached is not None:
         return cached
@@ -71,6 +75,10 @@ def client(service: str, client_options: Mapping[str, Any] | None = None) -> Any
     with _lock:
         if key not in _clients:
             # A session per client: boto3 sessions are not thread-safe, clients are.
+            if config:
+                import botocore.config
+
+                kwargs = {**kwargs, "config": botocore.config.Config(**config)}
             _clients[key] = boto3.session.Session().client(service, **kwargs)
         return _clients[key]
 

