@@ -163,3 +163,49 @@ def test_parameters_reach_the_run_and_task_locations_are_recorded(registry_url: 
     (square,) = [t for t in done.tasks if t["name"] == "square"]
     assert done.state == SUCCESS and square["state"] == "Success"
     assert LocalResult(dir=str(tmp_path / "results")).read(square["location"]).value == 81
+
+
+def test_agent_survives_the_registry_being_briefly_unreachable(postgres_server: str | None, tmp_path: Path) -> None:
+    import threading
+    import time
+
+    import sqlalchemy as sa
+
+    from tests.conftest import require_service
+    from tests.integration.tcp_proxy import TcpProxy
+    from tests.services.postgres import create_database
+
+    require_service(postgres_server is not None, "PostgreSQL is not installed (scripts/setup.d/10-postgres.sh)")
+    direct_url = create_database(postgres_server)
+    db_port = sa.make_url(direct_url).port
+    proxy = TcpProxy(db_port).start()
+    proxied_url = direct_url.replace(f":{db_port}/", f":{proxy.port}/")
+    flow_id = load_flow(write_flow(tmp_path, "patient")).register(registry=direct_url)
+    agent = _agent(proxied_url, poll_interval=0.1)
+    thread = threading.Thread(target=agent.start, daemon=True)
+    thread.start()
+    try:
+        with Registry(direct_url) as registry:
+            first = registry.create_flow_run(flow_id)
+            _wait_for_state(registry, first.id, SUCCESS)
+            proxy.stop()  # the registry disappears for the agent...
+            second = registry.create_flow_run(flow_id)
+            time.sleep(1.5)
+            assert registry.get_flow_run(second.id).state == SCHEDULED
+            assert thread.is_alive()
+            proxy.start()  # ...and comes back: the agent resumes on its own
+            _wait_for_state(registry, second.id, SUCCESS)
+    finally:
+        agent.stop()
+        thread.join(30)
+        proxy.stop()
+    assert not thread.is_alive()
+
+
+def _wait_for_state(registry: Registry, run_id: str, state: str, timeout: float = 30) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while registry.get_flow_run(run_id).state != state:
+        assert time.monotonic() < deadline, registry.get_flow_run(run_id)
+        time.sleep(0.1)
