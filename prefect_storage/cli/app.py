@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sys
 from typing import Any
 
 import click
@@ -74,15 +75,26 @@ def cli(ctx: click.Context, registry_url: str | None, verbose: bool) -> None:
     _configure_logging(logging.DEBUG if verbose else logging.WARNING)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time (tests swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def _configure_logging(level: int) -> None:
     from prefect_storage.secrets import RedactingFilter
 
     root = logging.getLogger("prefect_storage")
-    if not any(getattr(h, "_prefect_storage_cli", False) for h in root.handlers):
-        handler = logging.StreamHandler()
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
+        handler = _StderrHandler()
         handler.addFilter(RedactingFilter())
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        handler._prefect_storage_cli = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level)
 
