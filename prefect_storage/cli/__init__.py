@@ -14,12 +14,20 @@ Exit codes (stable; scripts may rely on them):
 
 from __future__ import annotations
 
+from prefect_storage.cli import agent, flows, register, runs, storage_check
+from prefect_storage.cli.app import cli
+
+cli.add_command(register.register)
+cli.add_command(flows.flows)
+cli.add_command(runs.run)
+cli.add_command(runs.runs)
+cli.add_command(agent.agent)
+cli.add_command(storage_check.storage)
+
 
 def main() -> None:
     """Entry point of the ``prefect-storage`` console script."""
-    from prefect_storage.cli.app import cli
-
     cli(prog_name="prefect-storage")
 
 
-__all__ = ["main"]
+__all__ = ["cli", "main"]

@@ -98,16 +98,3 @@ def _configure_logging(level: int) -> None:
         root.addHandler(handler)
     root.setLevel(level)
 
-
-def _register_commands() -> None:
-    from prefect_storage.cli import agent, flows, register, runs, storage_check
-
-    cli.add_command(register.register)
-    cli.add_command(flows.flows)
-    cli.add_command(runs.run)
-    cli.add_command(runs.runs)
-    cli.add_command(agent.agent)
-    cli.add_command(storage_check.storage)
-
-
-_register_commands()
