@@ -113,34 +113,35 @@ class LocalAgent:
         anything the flow or its storage does)."""
         started = [agent_entry("INFO", f"Flow run {run.id} of {run.flow_name!r} v{run.flow_version} picked up by {self.name}")]
         try:
-            secrets = resolve_storage_secrets(run.storage)
+            outcome = self._launch(run)
         except RunSecretError as exc:
             outcome = LaunchOutcome(FAILED, str(exc), [], "")
-        else:
-            flow = self._with_registry(lambda: self.registry.get_flow(run.flow_id))
-            run_config = flow.serialized.get("run_config") or {}
-            spec = {
-                "flow_run_id": run.id,
-                "flow_name": run.flow_name,
-                "storage": run.storage,
-                "parameters": run.parameters,
-                "checkpoint": True,
-            }
-            if run_config.get("working_dir"):
-                spec["working_dir"] = run_config["working_dir"]
-            env = run_environment(
-                os.environ,
-                secrets,
-                run_env={**self.env, **(run_config.get("env") or {})},
-                import_paths=self.import_paths,
-                context={"flow_run_id": run.id, "flow_id": run.flow_id},
-            )
-            try:
-                outcome = self.launcher.launch(spec, env, self.timeout)
-            except Exception as exc:  # a launcher bug must not lose the run
-                outcome = LaunchOutcome(FAILED, f"Failed to load and execute flow run: {exc!r}", [], "")
+        except Exception as exc:  # a launcher or registry bug must not leave the run Running
+            outcome = LaunchOutcome(FAILED, f"Failed to load and execute flow run: {exc!r}", [], "")
         self._record(run, outcome, started)
         return outcome
+
+    def _launch(self, run: FlowRun) -> LaunchOutcome:
+        secrets = resolve_storage_secrets(run.storage)
+        flow = self._with_registry(lambda: self.registry.get_flow(run.flow_id))
+        run_config = flow.serialized.get("run_config") or {}
+        spec: dict[str, Any] = {
+            "flow_run_id": run.id,
+            "flow_name": run.flow_name,
+            "storage": run.storage,
+            "parameters": run.parameters,
+            "checkpoint": True,
+        }
+        if run_config.get("working_dir"):
+            spec["working_dir"] = run_config["working_dir"]
+        env = run_environment(
+            os.environ,
+            secrets,
+            run_env={**self.env, **(run_config.get("env") or {})},
+            import_paths=self.import_paths,
+            context={"flow_run_id": run.id, "flow_id": run.flow_id},
+        )
+        return self.launcher.launch(spec, env, self.timeout)
 
     def _record(self, run: FlowRun, outcome: LaunchOutcome, started: list[Any]) -> None:
         message = redact(outcome.message or "")
