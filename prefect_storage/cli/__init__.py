@@ -14,10 +14,11 @@ Exit codes (stable; scripts may rely on them):
 
 from __future__ import annotations
 
-from prefect_storage.cli import agent, flows, register, runs, storage_check
+from prefect_storage.cli import agent, build, flows, register, runs, storage_check
 from prefect_storage.cli.app import cli
 
 cli.add_command(register.register)
+cli.add_command(build.build)
 cli.add_command(flows.flows)
 cli.add_command(runs.run)
 cli.add_command(runs.runs)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import collections
+import json
 import os
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -25,6 +27,7 @@ WATCH_INTERVAL = 0.5
 @click.option("--project", default="default", show_default=True, help="Project to register into (created if missing).")
 @click.option("-p", "--path", "paths", multiple=True, help="A flow script, a folder of scripts or a glob (repeatable).")
 @click.option("-m", "--module", "modules", multiple=True, help="An importable module or module.flow (repeatable).")
+@click.option("-j", "--json", "json_paths", multiple=True, help="A flows.json written by `prefect-storage build` (repeatable).")
 @click.option("-n", "--name", "names", multiple=True, help="Only register flows with this name (repeatable).")
 @click.option("-l", "--label", "labels", multiple=True, help="A label to add to every flow (repeatable).")
 @click.option("-f", "--force", is_flag=True, help="Register a new version even if the metadata is unchanged.")
@@ -35,6 +38,7 @@ def register(
     project: str,
     paths: tuple[str, ...],
     modules: tuple[str, ...],
+    json_paths: tuple[str, ...],
     names: tuple[str, ...],
     labels: tuple[str, ...],
     force: bool,
@@ -46,13 +50,15 @@ def register(
     module flows without storage get Module(<module>). Each storage is built once;
     a flow whose metadata did not change is skipped.
     """
-    if not paths and not modules:
-        raise click.UsageError("Give at least one --path or --module.")
+    if not paths and not modules and not json_paths:
+        raise click.UsageError("Give at least one --path, --module or --json.")
     files = expand_paths(paths)
     if watch:
+        if json_paths:
+            raise click.UsageError("--watch works with --path and --module, not --json.")
         _watch(state, files, modules, project, names, labels, force)
         return
-    counts = register_sources(state, files, modules, project, names, labels, force)
+    counts = register_sources(state, files, modules, project, names, labels, force, json_paths)
     if counts["errored"]:
         sys.exit(EXIT_FAILED)
 
@@ -65,9 +71,30 @@ def register_sources(
     names: tuple[str, ...],
     labels: tuple[str, ...],
     force: bool,
+    json_paths: tuple[str, ...] = (),
 ) -> collections.Counter[str]:
     """One registration pass; prints per-flow lines and the summary, returns the counts."""
     counts: collections.Counter[str] = collections.Counter(registered=0, skipped=0, errored=0)
+    serialized = [flow for path in json_paths for flow in load_flows_json(path, labels)]
+    flows = collect_flows(files, modules, counts)
+    found = {f.name for f in flows} | {f["name"] for f in serialized}
+    if names:
+        missing = sorted(set(names) - found)
+        if missing:
+            raise click.ClickException("Failed to find the following flows:\n" + "\n".join(f"- {n}" for n in missing))
+        flows = [f for f in flows if f.name in names]
+        serialized = [f for f in serialized if f["name"] in names]
+    for flow in prepare_and_build(flows, labels, counts):
+        _record_one(state, flow.name, lambda flow=flow: flow.serialize(build=False), project, force, counts)
+    for data in serialized:
+        _record_one(state, data["name"], lambda data=data: data, project, force, counts)
+    bar = "=" * 40
+    click.echo(f"{bar}\n{counts['registered']} registered, {counts['skipped']} skipped, {counts['errored']} errored\n{bar}")
+    return counts
+
+
+def collect_flows(files: list[str], modules: tuple[str, ...] | list[str], counts: collections.Counter[str]) -> list[Flow]:
+    """Every flow in the scripts and modules; a source that fails to load counts as errored."""
     sources: list[Source] = []
     for kind, loader, items in (("path", load_script, files), ("module", load_module, modules)):
         for item in items:
@@ -79,19 +106,40 @@ def register_sources(
             except Exception as exc:
                 click.secho(f"  Error loading {kind} {item!r}: {exc!r}", fg="red")
                 counts["errored"] += 1
-    flows = [flow for source in sources for flow in source.flows]
-    if names:
-        missing = sorted(set(names) - {f.name for f in flows})
-        if missing:
-            raise click.ClickException("Failed to find the following flows:\n" + "\n".join(f"- {n}" for n in missing))
-        flows = [f for f in flows if f.name in names]
-    ready = _prepare(flows, labels, counts)
-    built = _build_per_storage(ready, counts)
-    for flow in built:
-        _record_one(state, flow, project, force, counts)
-    bar = "=" * 40
-    click.echo(f"{bar}\n{counts['registered']} registered, {counts['skipped']} skipped, {counts['errored']} errored\n{bar}")
-    return counts
+    return [flow for source in sources for flow in source.flows]
+
+
+def prepare_and_build(flows: list[Flow], labels: tuple[str, ...], counts: collections.Counter[str]) -> list[Flow]:
+    """The classic order: defaults and add_flow for every flow, then one build per storage."""
+    return _build_per_storage(_prepare(flows, labels, counts), counts)
+
+
+def load_flows_json(path: str, labels: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The flows of a ``flows.json`` (``{"version": 1, "flows": [...]}``), with ``labels``
+    merged into each flow's run config labels."""
+    if "://" in path:
+        raise click.ClickException(f"{path!r}: only local flows.json files are supported; download it first.")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            document = json.load(fh)
+    except FileNotFoundError:
+        raise click.ClickException(f"Path {path!r} doesn't exist") from None
+    except (OSError, ValueError):
+        document = None
+    if not isinstance(document, dict) or not isinstance(document.get("flows"), list) or "version" not in document:
+        raise click.ClickException(f"{path!r} is not a valid Prefect flows `json` file.")
+    if document["version"] != 1:
+        raise click.ClickException(f"{path!r} is version {document['version']}, only version 1 is supported")
+    flows = []
+    for data in document["flows"]:
+        if not isinstance(data, dict) or "name" not in data:
+            raise click.ClickException(f"{path!r} is not a valid Prefect flows `json` file.")
+        if labels:
+            run_config = dict(data.get("run_config") or {"type": "UniversalRun", "labels": [], "env": {}})
+            run_config["labels"] = sorted(set(run_config.get("labels") or []) | set(labels))
+            data = {**data, "run_config": run_config}
+        flows.append(data)
+    return flows
 
 
 def _prepare(flows: list[Flow], labels: tuple[str, ...], counts: collections.Counter[str]) -> list[Flow]:
@@ -142,12 +190,19 @@ def _build_per_storage(flows: list[Flow], counts: collections.Counter[str]) -> l
     return built
 
 
-def _record_one(state: CliState, flow: Flow, project: str, force: bool, counts: collections.Counter[str]) -> None:
-    from prefect_storage.registry.register import record
+def _record_one(
+    state: CliState,
+    name: str,
+    serialize: Callable[[], dict[str, Any]],
+    project: str,
+    force: bool,
+    counts: collections.Counter[str],
+) -> None:
+    from prefect_storage.registry.register import record_serialized
 
-    click.echo(f"Registering {flow.name!r}...", nl=False)
+    click.echo(f"Registering {name!r}...", nl=False)
     try:
-        registration = record(flow, state.registry, project, uuid.uuid4().hex if force else None)
+        registration = record_serialized(serialize(), state.registry, project, uuid.uuid4().hex if force else None)
     except Exception as exc:
         if _is_registry_outage(exc):
             raise

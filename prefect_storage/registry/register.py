@@ -72,7 +72,7 @@ def build_storage(flow: Flow) -> None:
         ) from exc
 
 
-def check_round_trip(flow: Flow, serialized_storage: dict[str, Any]) -> None:
+def check_round_trip(serialized_storage: dict[str, Any]) -> None:
     """The agent rebuilds storage from JSON: make sure that works before recording it."""
     from prefect_storage.storage import Storage
 
@@ -92,24 +92,33 @@ def record(
 ) -> Registration:
     """Serialize ``flow`` (already prepared and built) and record it; unchanged metadata
     returns the existing version."""
-    serialized = flow.serialize(build=False)
-    check_round_trip(flow, serialized["storage"])
+    return record_serialized(flow.serialize(build=False), registry, project_name, idempotency_key)
+
+
+def record_serialized(
+    serialized: dict[str, Any],
+    registry: Registry | str | None,
+    project_name: str | None,
+    idempotency_key: str | None,
+) -> Registration:
+    """Record already serialized flow metadata (``flow.serialize()`` output, e.g. from a
+    ``flows.json`` written by ``prefect-storage build``)."""
+    storage = serialized.get("storage")
+    if not storage:
+        raise ValueError(f"Flow {serialized.get('name')!r} has no storage; give it one before registering.")
+    check_round_trip(storage)
     key = idempotency_key or idempotency_key_for(serialized)
+    labels = (serialized.get("run_config") or {}).get("labels") or []
     reg = registry if isinstance(registry, Registry) else Registry(registry)
     try:
         record_, created = reg.add_flow_version(
-            project_name or DEFAULT_PROJECT,
-            flow.name,
-            serialized,
-            serialized["storage"],
-            flow.run_config.labels,
-            key,
+            project_name or DEFAULT_PROJECT, serialized["name"], serialized, storage, labels, key
         )
     finally:
         if reg is not registry:
             reg.close()
     logger.info(
-        "%s flow %r version %d (%s)", "Registered" if created else "Unchanged", flow.name, record_.version, record_.id
+        "%s flow %r version %d (%s)", "Registered" if created else "Unchanged", record_.name, record_.version, record_.id
     )
     return Registration(record_, created)
 

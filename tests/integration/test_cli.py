@@ -191,3 +191,30 @@ def _wait_for_version(url: str, version: int, timeout: float = 60) -> None:
                 return
         time.sleep(0.2)
     raise AssertionError(f"version {version} was never registered")
+
+
+def test_build_writes_flows_json_that_register_json_registers(registry_url: str, tmp_path: Path) -> None:
+    (tmp_path / "plain.py").write_text(PLAIN_SCRIPT)
+    write_flow(tmp_path, "stored")
+    output = tmp_path / "out" / "flows.json"
+    output.parent.mkdir()
+    built = invoke(registry_url, "build", "--path", str(tmp_path / "plain.py"), "-o", str(output))
+    assert built.exit_code == 0 and "1 built, 0 errored" in built.output
+    updated = invoke(registry_url, "build", "--path", str(tmp_path / "stored.py"), "-o", str(output), "--update")
+    assert updated.exit_code == 0, updated.output
+    document = json.loads(output.read_text())
+    assert document["version"] == 1 and [f["name"] for f in document["flows"]] == ["plain", "stored"]
+
+    first = invoke(registry_url, "register", "--json", str(output), "--label", "from-cli")
+    assert first.exit_code == 0 and "2 registered, 0 skipped, 0 errored" in first.output, first.output
+    again = invoke(registry_url, "register", "--json", str(output), "--label", "from-cli")
+    assert "0 registered, 2 skipped, 0 errored" in again.output
+    listed = {f["name"]: f for f in _json(invoke(registry_url, "flows", "ls", "--json"))}
+    assert "from-cli" in listed["plain"]["labels"] and listed["plain"]["storage"]["type"] == "Local"
+
+    (tmp_path / "bad.json").write_text('{"flows": 1}')
+    bad = invoke(registry_url, "register", "--json", str(tmp_path / "bad.json"))
+    assert bad.exit_code == 1 and "is not a valid Prefect flows `json` file." in bad.output
+    (tmp_path / "v2.json").write_text('{"version": 2, "flows": []}')
+    v2 = invoke(registry_url, "register", "--json", str(tmp_path / "v2.json"))
+    assert v2.exit_code == 1 and "is version 2, only version 1 is supported" in v2.output
