@@ -37,6 +37,10 @@ class LocalAgent:
         env: extra environment variables for every run.
         max_registry_outage: seconds the agent keeps retrying an unreachable
             registry before giving up.
+        heartbeat_interval: seconds between the heartbeats the agent records for
+            the runs it is executing.
+        lost_run_after: a Running run without a heartbeat for this long (its agent
+            died) is marked Failed by any agent, with a message saying so.
     """
 
     def __init__(
@@ -52,6 +56,8 @@ class LocalAgent:
         hostname_label: bool = True,
         name: str | None = None,
         max_registry_outage: float = 300.0,
+        heartbeat_interval: float = 10.0,
+        lost_run_after: float = 120.0,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1.")
@@ -65,7 +71,11 @@ class LocalAgent:
         self.env = dict(env or {})
         self.name = name or f"local-agent-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.max_registry_outage = max_registry_outage
+        self.heartbeat_interval = heartbeat_interval
+        self.lost_run_after = lost_run_after
         self._stop = threading.Event()
+        self._running: set[str] = set()
+        self._running_lock = threading.Lock()
 
     def stop(self) -> None:
         """Ask :meth:`start` to return once the runs in progress have finished."""
@@ -77,6 +87,18 @@ class LocalAgent:
         """Run until :meth:`stop` (or, with ``once``, until no claimable run is left);
         return the number of runs executed."""
         logger.info("Agent %s started with labels %s", self.name, sorted(self.labels))
+        beating = threading.Event()
+        heart = threading.Thread(target=self._heartbeats, args=(beating,), name="agent-heartbeat", daemon=True)
+        heart.start()
+        try:
+            executed = self._loop(once)
+        finally:
+            beating.set()
+            heart.join()
+        logger.info("Agent %s stopped after %d runs", self.name, executed)
+        return executed
+
+    def _loop(self, once: bool) -> int:
         executed = 0
         active: set[concurrent.futures.Future[LaunchOutcome]] = set()
         with concurrent.futures.ThreadPoolExecutor(self.concurrency, thread_name_prefix="flow-run") as pool:
@@ -100,11 +122,22 @@ class LocalAgent:
             for future in concurrent.futures.as_completed(active):
                 future.result()
                 executed += 1
-        logger.info("Agent %s stopped after %d runs", self.name, executed)
         return executed
 
     def _claim(self, limit: int) -> list[FlowRun]:
+        lost = self._with_registry(lambda: self.registry.fail_lost_runs(self.lost_run_after))
+        for run_id in lost:
+            logger.warning("Flow run %s lost its agent (no heartbeat for %gs): marked Failed", run_id, self.lost_run_after)
         return self._with_registry(lambda: self.registry.claim_flow_runs(self.labels, self.name, limit=limit))
+
+    def _heartbeats(self, done: threading.Event) -> None:
+        while not done.wait(self.heartbeat_interval):
+            with self._running_lock:
+                running = list(self._running)
+            try:
+                self.registry.heartbeat(running)
+            except Exception as exc:  # an outage: the next beat tries again
+                logger.warning("Could not record heartbeats (%s)", type(exc).__name__)
 
     # -- one run ------------------------------------------------------------------------------
 
@@ -112,13 +145,19 @@ class LocalAgent:
         """Run one claimed flow run to its end and record the outcome (never raises for
         anything the flow or its storage does)."""
         started = [agent_entry("INFO", f"Flow run {run.id} of {run.flow_name!r} v{run.flow_version} picked up by {self.name}")]
+        with self._running_lock:
+            self._running.add(run.id)
         try:
             outcome = self._launch(run)
         except RunSecretError as exc:
             outcome = LaunchOutcome(FAILED, str(exc), [], "")
         except Exception as exc:  # a launcher or registry bug must not leave the run Running
             outcome = LaunchOutcome(FAILED, f"Failed to load and execute flow run: {exc!r}", [], "")
-        self._record(run, outcome, started)
+        try:
+            self._record(run, outcome, started)
+        finally:
+            with self._running_lock:
+                self._running.discard(run.id)
         return outcome
 
     def _launch(self, run: FlowRun) -> LaunchOutcome:

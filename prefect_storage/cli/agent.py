@@ -25,6 +25,8 @@ def agent() -> None:
 @click.option("-e", "--env", "env", multiple=True, metavar="KEY=VALUE", help="Environment variable for every run.")
 @click.option("--no-hostname-label", is_flag=True, help="Do not add this machine's host name to the labels.")
 @click.option("--name", default=None, help="Agent name recorded on the runs it claims.")
+@click.option("--lost-run-after", type=float, default=120.0, show_default=True,
+              help="Fail Running runs whose agent sent no heartbeat for this many seconds.")
 @click.pass_obj
 def local(
     state: CliState,
@@ -37,6 +39,7 @@ def local(
     env: tuple[str, ...],
     no_hostname_label: bool,
     name: str | None,
+    lost_run_after: float,
 ) -> None:
     """Claim Scheduled runs whose labels this agent covers and run each in a child process."""
     from prefect_storage.agent.local import LocalAgent
@@ -59,6 +62,7 @@ def local(
         env=variables,
         hostname_label=not no_hostname_label,
         name=name,
+        lost_run_after=lost_run_after,
     )
     signal.signal(signal.SIGTERM, lambda *_: runner.stop())
     try:

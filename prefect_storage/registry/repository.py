@@ -384,11 +384,46 @@ class Registry:
                 result = conn.execute(
                     r.update()
                     .where(r.c.id == run_id, r.c.state == SCHEDULED)
-                    .values(state=RUNNING, agent=agent, started=utcnow())
+                    .values(state=RUNNING, agent=agent, started=utcnow(), heartbeat=utcnow())
                 )
             if result.rowcount == 1:
                 claimed.append(run_id)
         return [self.get_flow_run(run_id) for run_id in claimed]
+
+    def heartbeat(self, run_ids: Iterable[str]) -> None:
+        """Note that the agent running ``run_ids`` is alive (see :meth:`fail_lost_runs`)."""
+        ids = list(run_ids)
+        if ids:
+            r = schema.flow_runs
+            with self._begin() as conn:
+                conn.execute(r.update().where(r.c.id.in_(ids), r.c.state == RUNNING).values(heartbeat=utcnow()))
+
+    def fail_lost_runs(self, lost_after: float) -> list[str]:
+        """Mark Failed every Running run whose agent sent no heartbeat for ``lost_after``
+        seconds (the agent was killed, or lost the registry for that long); return their ids.
+
+        Such runs are not started again: the flow may have done part of its work, and
+        running it twice is worse than a clear failure the operator can retry.
+        """
+        r = schema.flow_runs
+        cutoff = utcnow() - datetime.timedelta(seconds=lost_after)
+        with self._begin() as conn:
+            stale = conn.execute(sa.select(r.c.id, r.c.agent).where(r.c.state == RUNNING, r.c.heartbeat < cutoff)).all()
+        failed = []
+        for run_id, agent in stale:
+            message = (
+                f"The agent {agent!r} running this flow run sent no heartbeat for {lost_after:g}s (it was stopped, "
+                "or lost the registry), so the run's outcome is unknown. Check the flow's effects and run it again."
+            )
+            with self._begin() as conn:
+                result = conn.execute(
+                    r.update()
+                    .where(r.c.id == run_id, r.c.state == RUNNING, r.c.heartbeat < cutoff)
+                    .values(state=FAILED, message=message, ended=utcnow())
+                )
+            if result.rowcount == 1:
+                failed.append(run_id)
+        return failed
 
     def set_flow_run_state(
         self,

@@ -60,6 +60,7 @@ flow_runs = sa.Table(
     sa.Column("agent", sa.String(200)),
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
     sa.Column("started", sa.DateTime(timezone=True)),
+    sa.Column("heartbeat", sa.DateTime(timezone=True)),
     sa.Column("ended", sa.DateTime(timezone=True)),
     sa.Index("ix_flow_runs_state_created", "state", "created"),
 )

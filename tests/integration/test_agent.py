@@ -209,3 +209,46 @@ def _wait_for_state(registry: Registry, run_id: str, state: str, timeout: float 
     while registry.get_flow_run(run_id).state != state:
         assert time.monotonic() < deadline, registry.get_flow_run(run_id)
         time.sleep(0.1)
+
+
+def test_runs_of_a_dead_agent_fail_clearly_while_live_runs_keep_their_heartbeat(
+    registry_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import threading
+
+    import sqlalchemy as sa
+
+    from prefect_storage.registry import schema as registry_schema
+    from prefect_storage.registry.repository import utcnow
+
+    lost_id = load_flow(write_flow(tmp_path, "orphan")).register(registry=registry_url)
+    slow_id = load_flow(
+        write_flow(tmp_path, "slow", "import time\n@task\ndef nap():\n    time.sleep(3)\n", "nap()")
+    ).register(registry=registry_url)
+    with Registry(registry_url) as registry:
+        orphan = registry.create_flow_run(lost_id)
+        registry.claim_flow_runs(set(), "ghost-agent")  # claimed by an agent that then died
+        with registry.engine.begin() as conn:
+            conn.execute(
+                sa.update(registry_schema.flow_runs)
+                .where(registry_schema.flow_runs.c.id == orphan.id)
+                .values(heartbeat=utcnow() - __import__("datetime").timedelta(seconds=30))
+            )
+        slow = registry.create_flow_run(slow_id)
+    caplog.set_level("WARNING", logger="prefect_storage.agent")
+    worker = _agent(registry_url, heartbeat_interval=0.2, lost_run_after=1.5)
+    worker_thread = threading.Thread(target=worker.start, kwargs={"once": True}, daemon=True)
+    worker_thread.start()
+    watcher = _agent(registry_url, labels=["nothing-to-run"], hostname_label=False, lost_run_after=1.5)
+    watcher_thread = threading.Thread(target=watcher.start, daemon=True)  # keeps checking for lost runs
+    watcher_thread.start()
+    worker_thread.join(60)
+    watcher.stop()
+    watcher_thread.join(30)
+    with Registry(registry_url) as registry:
+        lost, finished = registry.get_flow_run(orphan.id), registry.get_flow_run(slow.id)
+    assert lost.state == FAILED and "agent 'ghost-agent'" in lost.message and "sent no heartbeat" in lost.message
+    assert finished.state == SUCCESS, finished.message
+    lost_reports = [r.getMessage() for r in caplog.records if "lost its agent" in r.getMessage()]
+    assert any(orphan.id in m for m in lost_reports)
+    assert not any(slow.id in m for m in lost_reports)  # its heartbeats kept it alive past lost_run_after
