@@ -50,6 +50,9 @@ class ProcessLauncher:
         cwd: the child's working directory (default: the agent's).
     """
 
+    #: storage types this launcher cannot run (Docker flows live inside their image)
+    unsupported_storage_types: tuple[str, ...] = ("Docker",)
+
     def __init__(self, python: str | None = None, cwd: str | None = None) -> None:
         self.python = python or sys.executable
         self.cwd = cwd

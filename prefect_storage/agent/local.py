@@ -161,6 +161,15 @@ class LocalAgent:
         return outcome
 
     def _launch(self, run: FlowRun) -> LaunchOutcome:
+        kind = run.storage.get("type")
+        if kind in getattr(self.launcher, "unsupported_storage_types", ()):
+            return LaunchOutcome(
+                FAILED,
+                f"Unsupported Storage type: {kind}. Hint: flows in {kind} storage run inside their image; "
+                f"run them with an agent whose launcher supports {kind}.",
+                [],
+                "",
+            )
         secrets = resolve_storage_secrets(run.storage)
         flow = self._with_registry(lambda: self.registry.get_flow(run.flow_id))
         run_config = flow.serialized.get("run_config") or {}

@@ -252,3 +252,17 @@ def test_runs_of_a_dead_agent_fail_clearly_while_live_runs_keep_their_heartbeat(
     lost_reports = [r.getMessage() for r in caplog.records if "lost its agent" in r.getMessage()]
     assert any(orphan.id in m for m in lost_reports)
     assert not any(slow.id in m for m in lost_reports)  # its heartbeats kept it alive past lost_run_after
+
+
+def test_process_launcher_refuses_docker_storage_like_the_classic_local_agent(registry_url: str, tmp_path: Path) -> None:
+    flow = load_flow(write_flow(tmp_path, "in an image"))
+    flow_id = flow.register(registry=registry_url)
+    with Registry(registry_url) as registry:
+        docker_storage = {"type": "Docker", "flows": {"in an image": "/opt/flows/in-an-image.prefect"}, "secrets": []}
+        record = registry.get_flow(flow_id)
+        fake, _ = registry.add_flow_version("default", "in an image", record.serialized, docker_storage, [], "docker-key")
+        run = registry.create_flow_run(fake.id)
+    assert _agent(registry_url).start(once=True) == 1
+    with Registry(registry_url) as registry:
+        done = registry.get_flow_run(run.id)
+    assert done.state == FAILED and done.message.startswith("Unsupported Storage type: Docker.")
