@@ -196,7 +196,10 @@ class LocalAgent:
         level = "INFO" if outcome.state == "Success" else "ERROR"
         entries = [*started, *parse_logs(outcome.logs), agent_entry(level, f"Flow run finished: {outcome.state}. {message}".strip())]
         tasks = [{**t, "message": redact(t["message"]) if t.get("message") else t.get("message")} for t in outcome.tasks]
-        self._with_registry(lambda: self.registry.write_logs(run.id, entries))
+        try:
+            self._with_registry(lambda: self.registry.write_logs(run.id, entries))
+        except Exception:  # losing logs must not lose the run's state
+            logger.exception("Could not store the logs of flow run %s", run.id)
         self._with_registry(lambda: self.registry.set_flow_run_state(run.id, outcome.state, message, tasks))
         log = logger.info if outcome.state == "Success" else logger.warning
         log("Flow run %s (%s) finished: %s %s", run.id, run.flow_name, outcome.state, message)

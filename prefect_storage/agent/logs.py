@@ -31,7 +31,7 @@ def parse_logs(stderr: str, default_name: str = "flow-run") -> list[LogEntry]:
         elif line.strip():
             entries.append(LogEntry(utcnow(), "INFO", default_name, line))
     entries = entries[-MAX_LOG_LINES:]
-    return [LogEntry(e.timestamp, e.level, e.name, redact(e.message)) for e in entries]
+    return [LogEntry(e.timestamp, e.level[:20], e.name[:200], redact(e.message)) for e in entries]
 
 
 def agent_entry(level: str, message: str, name: str = "agent") -> LogEntry:
