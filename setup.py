@@ -41,13 +41,17 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["prefect_storage", "prefect_storage.*"]),
     install_requires=[
+        "click>=8.1",
         "cloudpickle>=2.2",
         "python-slugify>=8.0",
+        "rich>=13.0",
+        "SQLAlchemy>=2.0",
         "tenacity>=8.2",
         "filelock>=3.12",
         "tomli>=2.0; python_version < '3.11'",
     ],
     extras_require=EXTRAS,
+    entry_points={"console_scripts": ["prefect-storage = prefect_storage.cli:main"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Programming Language :: Python :: 3.10",

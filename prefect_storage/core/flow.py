@@ -296,6 +296,44 @@ class Flow:
             path = str(config.home_dir() / "flows" / f"{flow_slug(path)}.prefect")
         return flow_from_bytes_pickle(read_bytes(path), source=path)
 
+    # -- registration -----------------------------------------------------------------
+
+    def register(
+        self,
+        project_name: str | None = None,
+        labels: Iterable[str] | None = None,
+        build: bool = True,
+        idempotency_key: str | None = None,
+        registry: Any = None,
+        **kwargs: Any,
+    ) -> str | None:
+        """Build this flow's storage and record the flow in the registry; return its id.
+
+        A flow without storage gets the default storage class (``**kwargs`` go to its
+        constructor). Labels = run config labels | storage labels | ``labels``;
+        ``flow.result`` defaults to the storage's result. Registering unchanged
+        metadata again returns the same id and version (the idempotency key is the
+        sha256 of the serialized flow unless ``idempotency_key`` is given).
+        ``registry`` is a :class:`~prefect_storage.registry.Registry` or a URL; default:
+        ``$PREFECT_STORAGE_REGISTRY_URL`` or SQLite in the home folder. ``project_name``
+        defaults to ``"default"``; projects are created on first use.
+        """
+        if building_flow() is not None:
+            raise ValueError(
+                "Don't call `flow.register()` from within a `Flow` context manager. "
+                "Call it after the `with Flow(...)` block."
+            )
+        if loading_flow():
+            warnings.warn(
+                "Attempting to call `flow.register` during execution of flow file will lead to unexpected results.",
+                stacklevel=2,
+            )
+            return None
+        from prefect_storage.registry.register import register_flow
+
+        registration = register_flow(self, project_name, labels, build, idempotency_key, registry, **kwargs)
+        return registration.flow.id
+
     # -- serialization ----------------------------------------------------------------
 
     def serialize(self, build: bool = False) -> dict[str, Any]:

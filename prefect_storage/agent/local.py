@@ -1,0 +1,220 @@
+"""``LocalAgent``: claims flow runs from the registry and runs each one in a child process."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from prefect_storage.agent.environment import RunSecretError, resolve_storage_secrets, run_environment
+from prefect_storage.agent.launcher import Launcher, LaunchOutcome, ProcessLauncher
+from prefect_storage.agent.logs import agent_entry, parse_logs
+from prefect_storage.registry.errors import is_transient
+from prefect_storage.registry.repository import FAILED, FlowRun, Registry
+from prefect_storage.secrets import get_logger, redact
+
+T = TypeVar("T")
+logger = get_logger("agent")
+
+
+class LocalAgent:
+    """Polls the registry for Scheduled runs whose labels it covers and runs them.
+
+    Args:
+        registry: a :class:`Registry` or URL (default: the configured registry).
+        labels: the labels this agent carries; the host name is added unless
+            ``hostname_label=False`` (like the classic LocalAgent).
+        concurrency: runs executed at once.
+        poll_interval: seconds between polls when there is nothing to do.
+        timeout: seconds after which a run's process is killed and the run Failed.
+        launcher: how runs are started (default: :class:`ProcessLauncher`).
+        import_paths: folders appended to the runs' ``PYTHONPATH``.
+        env: extra environment variables for every run.
+        max_registry_outage: seconds the agent keeps retrying an unreachable
+            registry before giving up.
+        heartbeat_interval: seconds between the heartbeats the agent records for
+            the runs it is executing.
+        lost_run_after: a Running run without a heartbeat for this long (its agent
+            died) is marked Failed by any agent, with a message saying so.
+    """
+
+    def __init__(
+        self,
+        registry: Registry | str | None = None,
+        labels: Iterable[str] = (),
+        concurrency: int = 1,
+        poll_interval: float = 2.0,
+        timeout: float | None = None,
+        launcher: Launcher | None = None,
+        import_paths: Iterable[str] = (),
+        env: dict[str, str] | None = None,
+        hostname_label: bool = True,
+        name: str | None = None,
+        max_registry_outage: float = 300.0,
+        heartbeat_interval: float = 10.0,
+        lost_run_after: float = 120.0,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1.")
+        self.registry = registry if isinstance(registry, Registry) else Registry(registry)
+        self.labels = set(labels) | ({socket.gethostname()} if hostname_label else set())
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        self.launcher: Launcher = launcher or ProcessLauncher()
+        self.import_paths = list(import_paths)
+        self.env = dict(env or {})
+        self.name = name or f"local-agent-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.max_registry_outage = max_registry_outage
+        self.heartbeat_interval = heartbeat_interval
+        self.lost_run_after = lost_run_after
+        self._stop = threading.Event()
+        self._running: set[str] = set()
+        self._running_lock = threading.Lock()
+
+    def stop(self) -> None:
+        """Ask :meth:`start` to return once the runs in progress have finished."""
+        self._stop.set()
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def start(self, once: bool = False) -> int:
+        """Run until :meth:`stop` (or, with ``once``, until no claimable run is left);
+        return the number of runs executed."""
+        logger.info("Agent %s started with labels %s", self.name, sorted(self.labels))
+        beating = threading.Event()
+        heart = threading.Thread(target=self._heartbeats, args=(beating,), name="agent-heartbeat", daemon=True)
+        heart.start()
+        try:
+            executed = self._loop(once)
+        finally:
+            beating.set()
+            heart.join()
+        logger.info("Agent %s stopped after %d runs", self.name, executed)
+        return executed
+
+    def _loop(self, once: bool) -> int:
+        executed = 0
+        active: set[concurrent.futures.Future[LaunchOutcome]] = set()
+        with concurrent.futures.ThreadPoolExecutor(self.concurrency, thread_name_prefix="flow-run") as pool:
+            while not self._stop.is_set():
+                free = self.concurrency - len(active)
+                claimed = self._claim(free) if free else []
+                active.update(pool.submit(self.execute, run) for run in claimed)
+                if once and not claimed and not active:
+                    break
+                if active:
+                    done, active = concurrent.futures.wait(
+                        active,
+                        timeout=None if free == 0 or once else self.poll_interval,
+                        return_when=concurrent.futures.FIRST_COMPLETED,
+                    )
+                    executed += len(done)
+                    for future in done:
+                        future.result()  # surfaces a bug in execute() instead of hiding it
+                elif not claimed:
+                    self._stop.wait(self.poll_interval)
+            for future in concurrent.futures.as_completed(active):
+                future.result()
+                executed += 1
+        return executed
+
+    def _claim(self, limit: int) -> list[FlowRun]:
+        lost = self._with_registry(lambda: self.registry.fail_lost_runs(self.lost_run_after))
+        for run_id in lost:
+            logger.warning("Flow run %s lost its agent (no heartbeat for %gs): marked Failed", run_id, self.lost_run_after)
+        return self._with_registry(lambda: self.registry.claim_flow_runs(self.labels, self.name, limit=limit))
+
+    def _heartbeats(self, done: threading.Event) -> None:
+        while not done.wait(self.heartbeat_interval):
+            with self._running_lock:
+                running = list(self._running)
+            try:
+                self.registry.heartbeat(running)
+            except Exception as exc:  # an outage: the next beat tries again
+                logger.warning("Could not record heartbeats (%s)", type(exc).__name__)
+
+    # -- one run ------------------------------------------------------------------------------
+
+    def execute(self, run: FlowRun) -> LaunchOutcome:
+        """Run one claimed flow run to its end and record the outcome (never raises for
+        anything the flow or its storage does)."""
+        started = [agent_entry("INFO", f"Flow run {run.id} of {run.flow_name!r} v{run.flow_version} picked up by {self.name}")]
+        with self._running_lock:
+            self._running.add(run.id)
+        try:
+            outcome = self._launch(run)
+        except RunSecretError as exc:
+            outcome = LaunchOutcome(FAILED, str(exc), [], "")
+        except Exception as exc:  # a launcher or registry bug must not leave the run Running
+            outcome = LaunchOutcome(FAILED, f"Failed to load and execute flow run: {exc!r}", [], "")
+        try:
+            self._record(run, outcome, started)
+        finally:
+            with self._running_lock:
+                self._running.discard(run.id)
+        return outcome
+
+    def _launch(self, run: FlowRun) -> LaunchOutcome:
+        kind = run.storage.get("type")
+        if kind in getattr(self.launcher, "unsupported_storage_types", ()):
+            return LaunchOutcome(
+                FAILED,
+                f"Unsupported Storage type: {kind}. Hint: flows in {kind} storage run inside their image; "
+                f"run them with an agent whose launcher supports {kind}.",
+                [],
+                "",
+            )
+        secrets = resolve_storage_secrets(run.storage)
+        flow = self._with_registry(lambda: self.registry.get_flow(run.flow_id))
+        run_config = flow.serialized.get("run_config") or {}
+        spec: dict[str, Any] = {
+            "flow_run_id": run.id,
+            "flow_name": run.flow_name,
+            "storage": run.storage,
+            "parameters": run.parameters,
+            "checkpoint": True,
+        }
+        if run_config.get("working_dir"):
+            spec["working_dir"] = run_config["working_dir"]
+        env = run_environment(
+            os.environ,
+            secrets,
+            run_env={**self.env, **(run_config.get("env") or {})},
+            import_paths=self.import_paths,
+            context={"flow_run_id": run.id, "flow_id": run.flow_id},
+        )
+        return self.launcher.launch(spec, env, self.timeout)
+
+    def _record(self, run: FlowRun, outcome: LaunchOutcome, started: list[Any]) -> None:
+        message = redact(outcome.message or "")
+        level = "INFO" if outcome.state == "Success" else "ERROR"
+        entries = [*started, *parse_logs(outcome.logs), agent_entry(level, f"Flow run finished: {outcome.state}. {message}".strip())]
+        tasks = [{**t, "message": redact(t["message"]) if t.get("message") else t.get("message")} for t in outcome.tasks]
+        try:
+            self._with_registry(lambda: self.registry.write_logs(run.id, entries))
+        except Exception:  # losing logs must not lose the run's state
+            logger.exception("Could not store the logs of flow run %s", run.id)
+        self._with_registry(lambda: self.registry.set_flow_run_state(run.id, outcome.state, message, tasks))
+        log = logger.info if outcome.state == "Success" else logger.warning
+        log("Flow run %s (%s) finished: %s %s", run.id, run.flow_name, outcome.state, message)
+
+    # -- registry outages ----------------------------------------------------------------------
+
+    def _with_registry(self, call: Callable[[], T]) -> T:
+        """``call()``, retried with backoff while the registry is unreachable."""
+        delay, deadline = 0.2, time.monotonic() + self.max_registry_outage
+        while True:
+            try:
+                return call()
+            except Exception as exc:
+                if not is_transient(exc) or time.monotonic() > deadline:
+                    raise
+                logger.warning("Registry unreachable (%s); retrying in %.1fs", type(exc).__name__, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)

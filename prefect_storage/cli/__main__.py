@@ -1,0 +1,3 @@
+from prefect_storage.cli import main
+
+main()

@@ -1,0 +1,70 @@
+"""Where the registry lives (its URL) and how to connect to it.
+
+``sqlite:///<home>/prefect_storage.db`` by default; ``PREFECT_STORAGE_REGISTRY_URL``
+(or the CLI's ``--registry``) points elsewhere, e.g. ``postgresql://user@host/db`` for
+agents on several machines (``pip install 'prefect-storage[postgres]'``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+
+from prefect_storage import config
+from prefect_storage.exceptions import StorageConfigError
+
+REGISTRY_URL_ENV = "PREFECT_STORAGE_REGISTRY_URL"
+
+
+def registry_url(url: str | None = None) -> str:
+    """The registry URL to use: ``url``, else ``$PREFECT_STORAGE_REGISTRY_URL``, else SQLite in the home folder."""
+    url = url or os.environ.get(REGISTRY_URL_ENV)
+    if url:
+        return url
+    return f"sqlite:///{config.home_dir() / 'prefect_storage.db'}"
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine for ``url``: SQLite with WAL and serialized writers, or PostgreSQL through psycopg 3."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise StorageConfigError(
+            f"Registry URL {url!r} is not a database URL; use sqlite:///path/to/file.db or postgresql://user@host/db."
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(parsed)
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        from prefect_storage.backends.optional import require
+
+        require("psycopg", "postgres", purpose="a PostgreSQL registry")
+        return sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    raise StorageConfigError(f"Unsupported registry database {backend!r} in {parsed!r}; use sqlite or postgresql.")
+
+
+def _sqlite_engine(url: sa.URL) -> sa.Engine:
+    if url.database and url.database != ":memory:":
+        os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 60})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection):  # type: ignore[no-untyped-def]
+        # IMMEDIATE takes the write lock up front (waiting up to busy_timeout), so two
+        # agents can never both read a run as Scheduled and then collide on the write.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

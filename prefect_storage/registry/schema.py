@@ -1,0 +1,89 @@
+"""The registry's one schema and its versioned migrations.
+
+Migrations are plain functions applied in order inside one transaction each, and
+``prefect_storage_schema.version`` records the last one applied. A small table of our
+own instead of Alembic: the schema is five tables, the package must upgrade a user's
+database by itself on first use (no ``alembic.ini``, no script folder to ship), and
+SQLAlchemy's DDL already hides the SQLite/PostgreSQL differences. A new migration is a
+function appended to :data:`MIGRATIONS`; released ones are never edited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "prefect_storage_schema",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+projects = sa.Table(
+    "projects",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+)
+
+flows = sa.Table(
+    "flows",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("project_id", sa.String(36), sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=False),
+    sa.Column("labels", sa.JSON, nullable=False),
+    sa.Column("storage", sa.JSON, nullable=False),
+    sa.Column("serialized", sa.JSON, nullable=False),
+    sa.Column("archived", sa.Boolean, nullable=False, default=False),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("project_id", "name", "version", name="uq_flows_project_name_version"),
+)
+
+flow_runs = sa.Table(
+    "flow_runs",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("flow_id", sa.String(36), sa.ForeignKey("flows.id"), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("message", sa.Text),
+    sa.Column("parameters", sa.JSON, nullable=False),
+    sa.Column("labels", sa.JSON, nullable=False),
+    sa.Column("tasks", sa.JSON),
+    sa.Column("agent", sa.String(200)),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started", sa.DateTime(timezone=True)),
+    sa.Column("heartbeat", sa.DateTime(timezone=True)),
+    sa.Column("ended", sa.DateTime(timezone=True)),
+    sa.Index("ix_flow_runs_state_created", "state", "created"),
+)
+
+logs = sa.Table(
+    "logs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("flow_run_id", sa.String(36), sa.ForeignKey("flow_runs.id"), nullable=False, index=True),
+    sa.Column("timestamp", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("level", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+)
+
+
+def _v1_initial(conn: sa.Connection) -> None:
+    for table in (projects, flows, flow_runs, logs):
+        table.create(conn, checkfirst=True)
+
+
+#: (version, what it does, function); append only.
+MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None]]] = [
+    (1, "projects, flows, flow runs and logs", _v1_initial),
+]
+LATEST = MIGRATIONS[-1][0]
