@@ -10,11 +10,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+# Service modules import one another; registering the package first lets pytest
+# rewrite their asserts whichever is imported first.
+pytest.register_assert_rewrite("tests.services")
 _SERVICES = Path(__file__).parent / "services"
 pytest_plugins = sorted(
     f"tests.services.{p.stem}" for p in _SERVICES.glob("*.py") if p.stem != "__init__" and not p.stem.startswith("_")
@@ -30,6 +35,18 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
             monkeypatch.delenv(name)
     monkeypatch.setenv("GIT_TERMINAL_PROMPT", "0")
     return home
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The CLI configures the ``prefect_storage`` logger (level, handler); undo that after
+    each test so that one test's logging setup cannot hide another's records."""
+    logger = logging.getLogger("prefect_storage")
+    saved = (logger.level, list(logger.handlers), logger.propagate)
+    yield
+    logger.setLevel(saved[0])
+    logger.handlers[:] = saved[1]
+    logger.propagate = saved[2]
 
 
 def in_ci() -> bool:

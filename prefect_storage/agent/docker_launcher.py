@@ -1,20 +1,20 @@
-"""Run a flow run inside its Docker-storage image (the docker agent's launcher).
+"""Run a flow run inside its Docker-storage image (the launcher behind ``prefect-storage agent docker``).
 
-A launcher is the part of an agent that starts one flow run somewhere and reports
-what happened. Every launcher has the same shape, so the agent loop does not care
-where runs execute::
+It implements :class:`prefect_storage.agent.launcher.Launcher`, so the agent loop does
+not care where runs execute::
 
     outcome = launcher.launch(spec, env, timeout)
 
 * ``spec``: the run spec of :mod:`prefect_storage.agent.execute` (``flow_run_id``,
   ``flow_name``, ``storage`` = ``storage.serialize()``, ``parameters``, ``checkpoint``);
-* ``env``: extra environment for the run, typically the run's secrets as
-  ``PREFECT__CONTEXT__SECRETS__<NAME>`` (see :func:`secret_environment`);
+* ``env``: the container's whole environment: the run's own variables and its secrets
+  as ``PREFECT__CONTEXT__SECRETS__<NAME>`` (see :func:`secret_environment`), never the
+  agent host's environment (``isolated_environment`` is true);
 * ``timeout``: seconds before the run is killed, or ``None``;
-* returns the outcome dict ``execute`` printed (``state``, ``message``, ``tasks``)
-  plus ``"logs"``: the run's standard error (redacted). A run that crashed or timed
-  out gives ``state == "Failed"`` with a message saying so; ``launch`` only raises
-  for problems with the launcher itself (no engine, image not pullable).
+* returns a :class:`~prefect_storage.agent.launcher.LaunchOutcome` whose ``logs`` are
+  the run's standard error (redacted). A run that crashed or timed out gives
+  ``state == "Failed"`` with a message saying so; ``launch`` only raises for problems
+  with the launcher itself (no engine, image not pullable).
 
 :class:`DockerLauncher` runs ``python3 -m prefect_storage.agent.execute`` in a new
 container of the image the storage names (pulled when missing), with the spec on
@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from prefect_storage.agent.execute import parse_outcome
+from prefect_storage.agent.launcher import LaunchOutcome
 from prefect_storage.secrets import get_logger, redact, resolve
 
 logger = get_logger("agent.docker")
@@ -91,6 +92,16 @@ class DockerLauncher:
         self.python = python
         self._client: Any = None
 
+    isolated_environment = True
+
+    def refusal(self, storage_type: str) -> str | None:
+        if storage_type != "Docker":
+            return (
+                f"Unsupported Storage type: {storage_type}. Hint: the docker agent runs flows stored with "
+                "Docker storage; run this flow with `prefect-storage agent local`."
+            )
+        return None
+
     def _api(self) -> Any:
         if self._client is None:
             from prefect_storage.backends.docker import api_client
@@ -98,8 +109,9 @@ class DockerLauncher:
             self._client = api_client(self.base_url, self.tls_config)
         return self._client
 
-    def launch(self, spec: Mapping[str, Any], env: Mapping[str, str] | None = None, timeout: float | None = None) -> dict[str, Any]:
-        """Run the flow run ``spec`` in its image; return the outcome plus ``"logs"``."""
+    def launch(self, spec: Mapping[str, Any], env: Mapping[str, str] | None = None, timeout: float | None = None) -> LaunchOutcome:
+        """Run the flow run ``spec`` in a container of its image, with ``env`` as the
+        container's environment; never raises for anything the flow does."""
         from prefect_storage.backends import docker as backend
 
         client = self._api()
@@ -148,7 +160,14 @@ class DockerLauncher:
                 "tasks": [],
             }
         logger.info("Flow run %s in %s: %s", spec.get("flow_run_id"), image, outcome["state"])
-        return {**outcome, "logs": logs, "image": image, "exit_code": exit_code}
+        return LaunchOutcome(
+            state=outcome["state"],
+            message=outcome.get("message") or "",
+            tasks=list(outcome.get("tasks") or []),
+            logs=logs,
+            exit_code=exit_code,
+            timed_out=timed_out,
+        )
 
     def __repr__(self) -> str:
         return f"DockerLauncher(base_url={self.base_url!r}, pull={self.pull!r})"

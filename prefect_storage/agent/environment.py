@@ -40,16 +40,19 @@ def run_environment(
     run_env: Mapping[str, str] | None = None,
     import_paths: Iterable[str] = (),
     context: Mapping[str, str] | None = None,
+    python_path: bool = True,
 ) -> dict[str, str]:
     """The child's environment: ``base`` + the run config's env + context values, the
-    secrets as ``PREFECT__CONTEXT__SECRETS__NAME`` and ``PYTHONPATH`` = the agent's
-    working directory + existing + ``import_paths`` (the classic LocalAgent order)."""
+    secrets as ``PREFECT__CONTEXT__SECRETS__NAME`` and, with ``python_path``,
+    ``PYTHONPATH`` = the agent's working directory + existing + ``import_paths`` (the
+    classic LocalAgent order; meaningless inside a container, hence the switch)."""
     env = dict(base)
     env.update(run_env or {})
     for key, value in (context or {}).items():
         env[f"PREFECT__CONTEXT__{key.upper()}"] = value
     for name, value in secrets.items():
         env[f"{SECRET_ENV_PREFIX}{name}"] = value
-    paths = [os.getcwd(), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep)), *import_paths]
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    if python_path:
+        paths = [os.getcwd(), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep)), *import_paths]
+        env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     return env

@@ -35,7 +35,17 @@ class LaunchOutcome:
 
 
 class Launcher(Protocol):
-    """Runs ``python -m prefect_storage.agent.execute`` with ``spec`` somewhere."""
+    """Runs ``python -m prefect_storage.agent.execute`` with ``spec`` somewhere.
+
+    ``isolated_environment`` is true for launchers whose child does not share the
+    agent's machine (a container): the agent then passes only the run's own variables
+    (run config ``env``, context, secrets), not its whole environment.
+    """
+
+    isolated_environment: bool
+
+    def refusal(self, storage_type: str) -> str | None:
+        """Why this launcher cannot run flows kept in ``storage_type`` storage, or ``None``."""
 
     def launch(self, spec: Mapping[str, Any], env: Mapping[str, str], timeout: float | None) -> LaunchOutcome:
         """Run the spec with ``env`` as the child's complete environment; kill it after
@@ -50,12 +60,19 @@ class ProcessLauncher:
         cwd: the child's working directory (default: the agent's).
     """
 
-    #: storage types this launcher cannot run (Docker flows live inside their image)
-    unsupported_storage_types: tuple[str, ...] = ("Docker",)
+    isolated_environment = False
 
     def __init__(self, python: str | None = None, cwd: str | None = None) -> None:
         self.python = python or sys.executable
         self.cwd = cwd
+
+    def refusal(self, storage_type: str) -> str | None:
+        if storage_type == "Docker":  # the classic LocalAgent's rule: Docker flows live inside their image
+            return (
+                "Unsupported Storage type: Docker. Hint: flows in Docker storage run inside their image; "
+                "run them with `prefect-storage agent docker`."
+            )
+        return None
 
     def command(self) -> Sequence[str]:
         return [self.python, "-m", "prefect_storage.agent.execute"]

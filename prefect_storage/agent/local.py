@@ -161,15 +161,9 @@ class LocalAgent:
         return outcome
 
     def _launch(self, run: FlowRun) -> LaunchOutcome:
-        kind = run.storage.get("type")
-        if kind in getattr(self.launcher, "unsupported_storage_types", ()):
-            return LaunchOutcome(
-                FAILED,
-                f"Unsupported Storage type: {kind}. Hint: flows in {kind} storage run inside their image; "
-                f"run them with an agent whose launcher supports {kind}.",
-                [],
-                "",
-            )
+        refusal = self.launcher.refusal(str(run.storage.get("type")))
+        if refusal is not None:
+            return LaunchOutcome(FAILED, refusal, [], "")
         secrets = resolve_storage_secrets(run.storage)
         flow = self._with_registry(lambda: self.registry.get_flow(run.flow_id))
         run_config = flow.serialized.get("run_config") or {}
@@ -182,12 +176,14 @@ class LocalAgent:
         }
         if run_config.get("working_dir"):
             spec["working_dir"] = run_config["working_dir"]
+        isolated = self.launcher.isolated_environment
         env = run_environment(
-            os.environ,
+            {} if isolated else os.environ,
             secrets,
             run_env={**self.env, **(run_config.get("env") or {})},
             import_paths=self.import_paths,
             context={"flow_run_id": run.id, "flow_id": run.flow_id},
+            python_path=not isolated,
         )
         return self.launcher.launch(spec, env, self.timeout)
 

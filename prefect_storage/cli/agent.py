@@ -1,9 +1,11 @@
-"""``prefect-storage agent local``."""
+"""``prefect-storage agent local`` and ``prefect-storage agent docker``."""
 
 from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -15,60 +17,89 @@ def agent() -> None:
     """Agents that run flow runs."""
 
 
-@agent.command("local")
-@click.option("-l", "--label", "labels", multiple=True, help="A label this agent carries (repeatable).")
-@click.option("--once", is_flag=True, help="Run every claimable run, then exit.")
-@click.option("--poll-interval", type=float, default=2.0, show_default=True, help="Seconds between polls.")
-@click.option("--concurrency", type=click.IntRange(min=1), default=1, show_default=True, help="Runs executed at once.")
-@click.option("--timeout", type=float, default=None, help="Kill a run's process after this many seconds (run Failed).")
-@click.option("-p", "--import-path", "import_paths", multiple=True, help="Folder appended to the runs' PYTHONPATH.")
-@click.option("-e", "--env", "env", multiple=True, metavar="KEY=VALUE", help="Environment variable for every run.")
-@click.option("--no-hostname-label", is_flag=True, help="Do not add this machine's host name to the labels.")
-@click.option("--name", default=None, help="Agent name recorded on the runs it claims.")
-@click.option("--lost-run-after", type=float, default=120.0, show_default=True,
-              help="Fail Running runs whose agent sent no heartbeat for this many seconds.")
-@click.pass_obj
-def local(
-    state: CliState,
-    labels: tuple[str, ...],
-    once: bool,
-    poll_interval: float,
-    concurrency: int,
-    timeout: float | None,
-    import_paths: tuple[str, ...],
-    env: tuple[str, ...],
-    no_hostname_label: bool,
-    name: str | None,
-    lost_run_after: float,
-) -> None:
-    """Claim Scheduled runs whose labels this agent covers and run each in a child process."""
-    from prefect_storage.agent.local import LocalAgent
+def _agent_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options every agent command shares (applied bottom-up, so listed in reverse)."""
+    options = [
+        click.option("-l", "--label", "labels", multiple=True, help="A label this agent carries (repeatable)."),
+        click.option("--once", is_flag=True, help="Run every claimable run, then exit."),
+        click.option("--poll-interval", type=float, default=2.0, show_default=True, help="Seconds between polls."),
+        click.option("--concurrency", type=click.IntRange(min=1), default=1, show_default=True, help="Runs executed at once."),
+        click.option("--timeout", type=float, default=None, help="Kill a run after this many seconds (run Failed)."),
+        click.option("-e", "--env", "env", multiple=True, metavar="KEY=VALUE", help="Environment variable for every run."),
+        click.option("--no-hostname-label", is_flag=True, help="Do not add this machine's host name to the labels."),
+        click.option("--name", default=None, help="Agent name recorded on the runs it claims."),
+        click.option(
+            "--lost-run-after", type=float, default=120.0, show_default=True,
+            help="Fail Running runs whose agent sent no heartbeat for this many seconds.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
+
+def _parse_env(env: tuple[str, ...]) -> dict[str, str]:
     variables = {}
     for item in env:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE.", param_hint="--env")
         variables[key] = value
+    return variables
+
+
+def _run_agent(state: CliState, launcher: Any, import_paths: tuple[str, ...], **options: Any) -> None:
+    from prefect_storage.agent.local import LocalAgent
+
     if logging.getLogger("prefect_storage").level > logging.INFO:
         _configure_logging(logging.INFO)
     runner = LocalAgent(
         state.registry,
-        labels=labels,
-        concurrency=concurrency,
-        poll_interval=poll_interval,
-        timeout=timeout,
+        labels=options["labels"],
+        concurrency=options["concurrency"],
+        poll_interval=options["poll_interval"],
+        timeout=options["timeout"],
         import_paths=import_paths,
-        env=variables,
-        hostname_label=not no_hostname_label,
-        name=name,
-        lost_run_after=lost_run_after,
+        env=_parse_env(options["env"]),
+        hostname_label=not options["no_hostname_label"],
+        name=options["name"],
+        lost_run_after=options["lost_run_after"],
+        launcher=launcher,
     )
     signal.signal(signal.SIGTERM, lambda *_: runner.stop())
     try:
-        executed = runner.start(once=once)
+        executed = runner.start(once=options["once"])
     except KeyboardInterrupt:
         runner.stop()
         executed = None
     if executed is not None:
         click.echo(f"Agent {runner.name} executed {executed} flow run(s).")
+
+
+@agent.command("local")
+@_agent_options
+@click.option("-p", "--import-path", "import_paths", multiple=True, help="Folder appended to the runs' PYTHONPATH.")
+@click.pass_obj
+def local(state: CliState, import_paths: tuple[str, ...], **options: Any) -> None:
+    """Claim Scheduled runs whose labels this agent covers and run each in a child process."""
+    from prefect_storage.agent.launcher import ProcessLauncher
+
+    _run_agent(state, ProcessLauncher(), import_paths, **options)
+
+
+@agent.command("docker")
+@_agent_options
+@click.option("--base-url", default=None, help="Docker engine URL (default: $DOCKER_HOST, else the local socket).")
+@click.option("--network", "network_mode", default=None, help="Container network mode (bridge, host, none...).")
+@click.option("--pull", type=click.Choice(["missing", "always"]), default="missing", show_default=True,
+              help="Pull a flow's image only when missing, or before every run.")
+@click.option("--registry-auth-secret", default=None, help="Secret holding {username, password} JSON for pulls.")
+@click.pass_obj
+def docker(
+    state: CliState, base_url: str | None, network_mode: str | None, pull: str, registry_auth_secret: str | None, **options: Any
+) -> None:
+    """Claim Scheduled runs of flows in Docker storage and run each in a container of its image."""
+    from prefect_storage.agent.docker_launcher import DockerLauncher
+
+    launcher = DockerLauncher(base_url=base_url, network_mode=network_mode, pull=pull, registry_auth_secret=registry_auth_secret)
+    _run_agent(state, launcher, (), **options)

@@ -88,7 +88,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def _configure_logging(level: int) -> None:
-    from prefect_storage.secrets import RedactingFilter
+    from prefect_storage.log import RedactingFilter
 
     root = logging.getLogger("prefect_storage")
     if not any(isinstance(h, _StderrHandler) for h in root.handlers):

@@ -8,6 +8,7 @@ prefect-storage offline from the wheelhouse fixture.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import sys
@@ -129,31 +130,30 @@ def test_launcher_runs_flow_from_pushed_image_on_clean_engine(pushed: Docker, do
     env = secret_environment(pushed.secrets)
     spec = {"flow_run_id": "run-1", "flow_name": "secret flow", "storage": pushed.serialize(), "parameters": {}, "checkpoint": False}
     outcome = DockerLauncher(network_mode="none").launch(spec, env, timeout=120)
-    assert outcome["state"] == "Success", outcome
-    assert [t["state"] for t in outcome["tasks"]] == ["Success"]
-    assert outcome["image"] == pushed.name and outcome["exit_code"] == 0
+    assert outcome.state == "Success", outcome
+    assert [t["state"] for t in outcome.tasks] == ["Success"]
+    assert outcome.exit_code == 0
     assert client.images(name=pushed.name)  # pulled from the registry
-    assert RUN_TOKEN not in json.dumps(outcome)
+    assert RUN_TOKEN not in json.dumps(dataclasses.asdict(outcome))
 
 
 def test_launcher_reports_a_missing_secret_as_a_failed_run(pushed: Docker) -> None:
     spec = {"flow_run_id": "run-2", "flow_name": "secret flow", "storage": pushed.serialize()}
     outcome = DockerLauncher(network_mode="none").launch(spec, {}, timeout=120)
-    assert outcome["state"] == "Failed"
-    assert outcome["tasks"][0]["state"] == "Failed" and "RUN_TOKEN" in outcome["tasks"][0]["message"]
-    assert "RUN_TOKEN" in outcome["logs"] or outcome["tasks"][0]["message"]
+    assert outcome.state == "Failed"
+    assert outcome.tasks[0]["state"] == "Failed" and "RUN_TOKEN" in outcome.tasks[0]["message"]
 
 
 def test_launcher_reports_an_unknown_flow(pushed: Docker) -> None:
     spec = {"flow_run_id": "run-3", "flow_name": "no such flow", "storage": pushed.serialize()}
     outcome = DockerLauncher(network_mode="none").launch(spec, {}, timeout=120)
-    assert outcome["state"] == "Failed" and "Flow is not contained in this Storage" in outcome["message"]
+    assert outcome.state == "Failed" and "Flow is not contained in this Storage" in outcome.message
 
 
 def test_launcher_kills_a_run_past_its_timeout(pushed: Docker, docker_engine: DockerEngine) -> None:
     spec = {"flow_run_id": "run-4", "flow_name": "sleepy flow", "storage": pushed.serialize(), "parameters": {"seconds": 60}}
     outcome = DockerLauncher(network_mode="none").launch(spec, {}, timeout=3)
-    assert outcome["state"] == "Failed" and "timed out after 3 s" in outcome["message"]
+    assert outcome.state == "Failed" and outcome.timed_out and "timed out after 3 s" in outcome.message
     labels = {"label": "io.prefect-storage.flow-run-id=run-4"}
     assert docker_engine.client().containers(all=True, filters=labels) == []
 
@@ -256,3 +256,38 @@ def test_registry_with_auth(
     with pytest.raises(StorageAuthError) as info:
         Storage.deserialize(storage.serialize()).get_flow("docker flow")
     assert "wrong-password" not in str(info.value)
+
+
+def test_docker_agent_runs_registered_flows_in_their_image(
+    pushed: Docker, docker_engine: DockerEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The agent path end to end: register -> run -> `prefect-storage agent docker --once`."""
+    from click.testing import CliRunner
+
+    from prefect_storage.cli.app import cli
+    from prefect_storage.registry import Registry
+    from prefect_storage.storage import Local
+
+    registry_url = f"sqlite:///{tmp_path / 'registry.db'}"
+    monkeypatch.setenv("PREFECT__CONTEXT__SECRETS__RUN_TOKEN", RUN_TOKEN)
+    secret = pushed._flows["secret flow"]
+    secret.storage = pushed
+    secret_id = secret.register(registry=registry_url, build=False)
+    elsewhere = make_flow("local flow")  # Local storage: the docker agent must refuse it, not crash
+    elsewhere.storage = Local(directory=tmp_path / "flows", add_default_labels=False)
+    local_id = elsewhere.register(registry=registry_url)
+    with Registry(registry_url) as registry:
+        secret_run = registry.create_flow_run(secret_id).id
+        local_run = registry.create_flow_run(local_id).id
+    result = CliRunner().invoke(
+        cli, ["--registry", registry_url, "agent", "docker", "--once", "--network", "none", "--no-hostname-label"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    with Registry(registry_url) as registry:
+        done = registry.get_flow_run(secret_run)
+        refused = registry.get_flow_run(local_run)
+        logs = "\n".join(entry.message for entry in registry.get_logs(secret_run))
+    assert done.state == "Success", done
+    assert refused.state == "Failed" and "agent local" in (refused.message or "")
+    assert RUN_TOKEN not in logs
