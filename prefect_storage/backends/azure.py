@@ -135,6 +135,7 @@ class AzureStore(ObjectStore):
     (the classic default)."""
 
     scheme = "azure"
+    service = "Azure"
     container_word = "container"
 
     def __init__(
@@ -220,13 +221,6 @@ class AzureStore(ObjectStore):
             f"container name. Credentials used: {self.source()}."
         )
 
-    def _call(self, fn: Any, key: str, what: str) -> object:
-        try:
-            return self.retry(fn, f"Azure {what} of {self.describe(key)}")
-        except StorageError:
-            raise
-        except Exception as exc:
-            raise self.translate(exc, key, what) from None
 
     def translate(self, exc: BaseException, key: str, what: str) -> BaseException:
         from azure.core import exceptions as aex

@@ -125,6 +125,7 @@ class GCSStore(ObjectStore):
     """One GCS bucket; ``project`` only matters for billing and ADC without a project."""
 
     scheme = "gs"
+    service = "GCS"
 
     def __init__(self, bucket: str, project: str | None = None) -> None:
         super().__init__(bucket)
@@ -203,13 +204,6 @@ class GCSStore(ObjectStore):
             exists = True
         return self.not_found(key) if exists else self._no_bucket()
 
-    def _call(self, fn: Any, key: str, what: str) -> object:
-        try:
-            return self.retry(fn, f"GCS {what} of {self.describe(key)}")
-        except StorageError:
-            raise
-        except Exception as exc:
-            raise self.translate(exc, key, what) from None
 
     def translate(self, exc: BaseException, key: str, what: str) -> BaseException:
         from google.api_core import exceptions as gex

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from prefect_storage.backends.cache import PayloadCache
 from prefect_storage.backends.retry import call_with_retries
-from prefect_storage.exceptions import BucketNotFoundError
+from prefect_storage.exceptions import BucketNotFoundError, StorageError
 from prefect_storage.secrets import get_logger
 
 logger = get_logger("backends.objects")
@@ -29,6 +29,8 @@ class ObjectStore(abc.ABC):
     scheme: str = ""
     #: what the bucket is called by this service ("bucket", "container")
     container_word: str = "bucket"
+    #: the service's name in messages ("S3", "GCS", "Azure")
+    service: str = ""
 
     def __init__(self, container: str) -> None:
         self.container = container
@@ -47,6 +49,19 @@ class ObjectStore(abc.ABC):
 
     def retry(self, fn: Callable[[], object], what: str) -> object:
         return call_with_retries(fn, self.is_transient, what)
+
+    def _call(self, fn: Callable[[], object], key: str, what: str) -> object:
+        """Run one service call with retries; turn what still fails into a typed error."""
+        try:
+            return self.retry(fn, f"{self.service} {what} of {self.describe(key)}")
+        except StorageError:
+            raise
+        except Exception as exc:
+            raise self.translate(exc, key, what) from None
+
+    @abc.abstractmethod
+    def translate(self, exc: BaseException, key: str, what: str) -> BaseException:
+        """A typed, actionable error for a failed call (never holding a secret)."""
 
     # -- transport ------------------------------------------------------------------
 

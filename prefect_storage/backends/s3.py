@@ -77,6 +77,7 @@ class S3Store(ObjectStore):
     ``upload_options`` (``put_object`` arguments such as ``ServerSideEncryption``)."""
 
     scheme = "s3"
+    service = "S3"
 
     def __init__(
         self, bucket: str, client_options: Mapping[str, Any] | None = None, upload_options: Mapping[str, Any] | None = None
@@ -146,14 +147,6 @@ class S3Store(ObjectStore):
             raise
         return True
 
-    def _call(self, fn: Any, key: str, what: str) -> object:
-        where = self.describe(key)
-        try:
-            return self.retry(fn, f"S3 {what} of {where}")
-        except StorageError:
-            raise
-        except Exception as exc:
-            raise self.translate(exc, key, what) from None
 
     def translate(self, exc: BaseException, key: str, what: str) -> BaseException:
         """A typed, actionable error for a failed S3 call (never holding a secret)."""

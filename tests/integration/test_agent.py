@@ -172,13 +172,13 @@ def test_agent_survives_the_registry_being_briefly_unreachable(postgres_server: 
     import sqlalchemy as sa
 
     from tests.conftest import require_service
-    from tests.integration.tcp_proxy import TcpProxy
+    from tests.services._proxy import CountingProxy
     from tests.services.postgres import create_database
 
     require_service(postgres_server is not None, "PostgreSQL is not installed (scripts/setup.d/10-postgres.sh)")
     direct_url = create_database(postgres_server)
     db_port = sa.make_url(direct_url).port
-    proxy = TcpProxy(db_port).start()
+    proxy = CountingProxy(db_port)
     proxied_url = direct_url.replace(f":{db_port}/", f":{proxy.port}/")
     flow_id = load_flow(write_flow(tmp_path, "patient")).register(registry=direct_url)
     agent = _agent(proxied_url, poll_interval=0.1)
@@ -188,17 +188,17 @@ def test_agent_survives_the_registry_being_briefly_unreachable(postgres_server: 
         with Registry(direct_url) as registry:
             first = registry.create_flow_run(flow_id)
             _wait_for_state(registry, first.id, SUCCESS)
-            proxy.stop()  # the registry disappears for the agent...
+            proxy.kill()  # the registry disappears for the agent...
             second = registry.create_flow_run(flow_id)
             time.sleep(1.5)
             assert registry.get_flow_run(second.id).state == SCHEDULED
             assert thread.is_alive()
-            proxy.start()  # ...and comes back: the agent resumes on its own
+            proxy = CountingProxy(db_port, port=proxy.port)  # ...and comes back: the agent resumes on its own
             _wait_for_state(registry, second.id, SUCCESS)
     finally:
         agent.stop()
         thread.join(30)
-        proxy.stop()
+        proxy.kill()
     assert not thread.is_alive()
 
 

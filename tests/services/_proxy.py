@@ -1,6 +1,7 @@
 """A TCP proxy in front of a test service that counts the bytes each way, can
 "die" like a killed server (it drops every open connection and stops listening),
-and can emulate a slower network by delaying every chunk it forwards."""
+and can emulate a slower network by delaying every chunk it forwards. A new proxy
+on the same ``port`` brings the "server" back, as a restarted service would."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from collections.abc import Callable
 class CountingProxy:
     """Forwards ``127.0.0.1:<port>`` to ``127.0.0.1:<target_port>``."""
 
-    def __init__(self, target_port: int, delay_s: float = 0.0) -> None:
+    def __init__(self, target_port: int, delay_s: float = 0.0, port: int = 0) -> None:
         self.target_port = target_port
         self.delay_s = delay_s
         self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", port))
         self.listener.listen(128)
         self.port = self.listener.getsockname()[1]
         self.upstream_bytes = 0  # client -> server
