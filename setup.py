@@ -9,6 +9,7 @@ version = {}
 exec((HERE / "prefect_storage" / "_version.py").read_text(), version)
 
 EXTRAS = {
+    "cli": ["click>=8.1", "rich>=13.0", "SQLAlchemy>=2.0"],
     "aws": ["boto3>=1.28"],
     "gcp": ["google-cloud-storage>=2.10"],
     "azure": ["azure-storage-blob>=12.19", "azure-identity>=1.15"],
@@ -40,14 +41,13 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["prefect_storage", "prefect_storage.*"]),
+    # What loading and running a flow needs (and so every agent child and flow image);
+    # the registry, agents and the command line come with the `cli` extra.
     install_requires=[
-        "click>=8.1",
         "cloudpickle>=2.2",
-        "python-slugify>=8.0",
-        "rich>=13.0",
-        "SQLAlchemy>=2.0",
-        "tenacity>=8.2",
         "filelock>=3.12",
+        "python-slugify>=8.0",
+        "tenacity>=8.2",
         "tomli>=2.0; python_version < '3.11'",
     ],
     extras_require=EXTRAS,

@@ -14,8 +14,13 @@ Exit codes (stable; scripts may rely on them):
 
 from __future__ import annotations
 
-from prefect_storage.cli import agent, build, flows, register, runs, storage_check
-from prefect_storage.cli.app import cli
+from prefect_storage.backends.optional import require
+
+for _needed in ("click", "rich", "sqlalchemy"):
+    require(_needed, extra="cli", purpose="the prefect-storage command")
+
+from prefect_storage.cli import agent, build, flows, register, runs, storage_check  # noqa: E402
+from prefect_storage.cli.app import cli  # noqa: E402
 
 cli.add_command(register.register)
 cli.add_command(build.build)

@@ -156,3 +156,21 @@ def test_import_pulls_in_no_sdk() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert json.loads(out.stdout) == []
+
+
+def test_registry_and_cli_without_their_extra_name_it() -> None:
+    """Without SQLAlchemy/click, flow.register() and the command say which extra to install."""
+    code = (
+        "import sys\n"
+        "sys.modules['sqlalchemy'] = None; sys.modules['click'] = None  # as if not installed\n"
+        "from prefect_storage import Flow\n"
+        "from prefect_storage.exceptions import BackendNotInstalledError\n"
+        "for attempt in (lambda: Flow('f').register(), lambda: __import__('prefect_storage.cli')):\n"
+        "    try:\n"
+        "        attempt()\n"
+        "    except BackendNotInstalledError as exc:\n"
+        "        print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    lines = out.strip().splitlines()
+    assert len(lines) == 2 and all("pip install 'prefect-storage[cli]'" in line for line in lines), out
