@@ -69,13 +69,38 @@ _revealed_lock = threading.Lock()
 _revealed_sorted: tuple[str, ...] = ()
 
 
+def _forms(value: str) -> set[str]:
+    """``value`` and the other shapes it takes in text: escaped by ``repr``/JSON, its
+    string leaves when it is JSON (``AWS_CREDENTIALS``), and the userinfo and query
+    parts when it is a URL (a SAS token survives an SDK rewriting the URL around it)."""
+    forms = {value, repr(value)[1:-1], json.dumps(value)[1:-1]}
+    if value[:1] in "{[":
+        try:
+            document = json.loads(value)
+        except ValueError:
+            document = None
+        forms.update(leaf for leaf in _strings(document) if leaf != value)
+    if "://" in value:
+        from urllib.parse import parse_qsl, urlsplit
+
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            parts = None
+        if parts is not None:
+            forms.update(p for p in (parts.password, parts.username if not parts.password else None, parts.query) if p)
+            forms.update(v for _, v in parse_qsl(parts.query))
+    return {f for f in forms if len(f) >= MIN_REDACTED_LENGTH}
+
+
 def remember_secret(value: str) -> None:
-    """Register ``value`` so that :func:`redact` hides it from now on."""
+    """Register ``value`` (and the forms it takes in text) so :func:`redact` hides it from now on."""
     global _revealed_sorted
     if not isinstance(value, str) or len(value) < MIN_REDACTED_LENGTH or value in _revealed:
         return
+    forms = _forms(value)
     with _revealed_lock:
-        _revealed.add(value)
+        _revealed.update(forms)
         # Longest first, so a secret that contains another is hidden whole.
         _revealed_sorted = tuple(sorted(_revealed, key=len, reverse=True))
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from prefect_storage.agent.execute import parse_outcome
 from prefect_storage.agent.launcher import LaunchOutcome
+from prefect_storage.exceptions import StorageConfigError
 from prefect_storage.secrets import get_logger, redact, resolve
 
 logger = get_logger("agent.docker")
@@ -44,22 +45,28 @@ def secret_environment(names: Iterable[str]) -> dict[str, str]:
     return {f"PREFECT__CONTEXT__SECRETS__{name}": resolve(name) for name in names}
 
 
-def image_for(storage: Mapping[str, Any]) -> str:
-    """The image a serialized storage runs in (classic: Docker storage's name)."""
-    from prefect_storage.storage import Storage
+def image_for(spec: Mapping[str, Any], default_image: str | None = None) -> str:
+    """The image a flow run executes in, in the classic order: the flow's Docker storage
+    image, else its run config's image (``DockerRun(image=...)``, ``spec["image"]``),
+    else the agent's default image. Other storages (S3, Git, ...) are loaded from inside
+    that image, which must contain prefect-storage and the flow's dependencies."""
+    storage = spec["storage"]
+    if storage.get("type") == "Docker":
+        from prefect_storage.storage import Storage
 
-    rebuilt = Storage.deserialize(storage)
-    if type(rebuilt).__name__ != "Docker":
-        from prefect_storage.exceptions import StorageConfigError
-
+        return Storage.deserialize(storage).name
+    image = spec.get("image") or default_image
+    if not image:
         raise StorageConfigError(
-            f"The docker launcher runs flows stored with Docker storage; this flow uses {type(rebuilt).__name__}."
+            f"No image to run this {storage.get('type')}-storage flow in: give the flow DockerRun(image=...) or "
+            "start the agent with --image (an image with prefect-storage and the flow's dependencies)."
         )
-    return rebuilt.name
+    return str(image)
 
 
 class DockerLauncher:
-    """Launch flow runs in containers of their Docker-storage image.
+    """Launch flow runs in containers: of their Docker-storage image, else of the image
+    their run config or the agent names (see :func:`image_for`).
 
     Args:
         base_url: Docker engine URL; default ``$DOCKER_HOST``, else the local socket.
@@ -71,6 +78,8 @@ class DockerLauncher:
         pull: ``"missing"`` (default) pulls only when the engine lacks the image;
             ``"always"`` pulls every time.
         python: the Python command in the image.
+        default_image: the image for flows whose storage is not Docker and whose run
+            config names no image.
     """
 
     def __init__(
@@ -81,6 +90,7 @@ class DockerLauncher:
         network_mode: str | None = None,
         pull: str = "missing",
         python: str = "python3",
+        default_image: str | None = None,
     ) -> None:
         if pull not in ("missing", "always"):
             raise ValueError(f"pull must be 'missing' or 'always', not {pull!r}.")
@@ -90,15 +100,17 @@ class DockerLauncher:
         self.network_mode = network_mode
         self.pull = pull
         self.python = python
+        self.default_image = default_image
         self._client: Any = None
 
     isolated_environment = True
 
     def refusal(self, storage_type: str) -> str | None:
-        if storage_type != "Docker":
+        if storage_type in ("Local", "Module"):
+            # They name files or modules of the registering machine, which no container has.
             return (
-                f"Unsupported Storage type: {storage_type}. Hint: the docker agent runs flows stored with "
-                "Docker storage; run this flow with `prefect-storage agent local`."
+                f"Unsupported Storage type: {storage_type}. Hint: {storage_type} storage loads from the machine the "
+                "flow was registered on; run this flow with `prefect-storage agent local`."
             )
         return None
 
@@ -115,7 +127,10 @@ class DockerLauncher:
         from prefect_storage.backends import docker as backend
 
         client = self._api()
-        image = image_for(spec["storage"])
+        try:
+            image = image_for(spec, self.default_image)
+        except StorageConfigError as exc:
+            return LaunchOutcome("Failed", str(exc), [], "")
         auth = backend.auth_config_from_secret(self.registry_auth_secret)
         if self.pull == "always":
             backend.pull_image(client, *backend.split_image(image), auth_config=auth)

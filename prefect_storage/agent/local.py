@@ -176,6 +176,8 @@ class LocalAgent:
         }
         if run_config.get("working_dir"):
             spec["working_dir"] = run_config["working_dir"]
+        if run_config.get("image"):
+            spec["image"] = run_config["image"]  # DockerRun: where a container launcher runs it
         isolated = self.launcher.isolated_environment
         env = run_environment(
             {} if isolated else os.environ,

@@ -23,6 +23,17 @@ from prefect_storage.backends.optional import require
 from prefect_storage.exceptions import StorageConfigError
 
 CREDENTIAL_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+#: ``put_object`` arguments that are keys: kept in memory only, like credentials
+SECRET_UPLOAD_KEYS = ("SSECustomerKey",)
+
+
+def split_secret(options: Mapping[str, Any] | None, secret_keys: tuple[str, ...]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """``(public, secret)``: ``options`` without literal values of ``secret_keys`` (templates
+    such as ``$SSE_KEY`` stay public: they are rendered at use), and those literal values."""
+    if options is None:
+        return None, {}
+    secret = {k: v for k, v in options.items() if k in secret_keys and not (isinstance(v, str) and v.startswith("$"))}
+    return {k: v for k, v in options.items() if k not in secret}, secret
 
 _clients: dict[tuple[str, str], Any] = {}
 _lock = threading.Lock()

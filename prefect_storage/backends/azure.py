@@ -160,7 +160,11 @@ class AzureStore(ObjectStore):
         return service_client(self._connection()[0]).get_blob_client(self.container, key)
 
     def endpoint(self) -> str:
-        return str(service_client(self._connection()[0]).url)
+        """The account URL without its query: a SAS token lives there and must not reach
+        cache keys or messages."""
+        from urllib.parse import urlsplit
+
+        return urlsplit(str(service_client(self._connection()[0]).url))._replace(query="", fragment="").geturl()
 
     def source(self) -> str:
         try:

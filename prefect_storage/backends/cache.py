@@ -9,8 +9,9 @@ The cache lives in ``<home>/cache/<namespace>/`` (``PREFECT_STORAGE_CACHE_DIR``
 overrides the root), one file per key, written atomically. When the total size
 passes ``PREFECT_STORAGE_CACHE_MAX_BYTES`` (default 512 MiB) the least recently
 used entries are removed. Entries never hold credentials: keys are built from
-locations with credentials stripped. Integrity is still checked on every load,
-by the envelope digest, before anything is unpickled.
+locations with credentials stripped, and even so only a hash of the key is written
+to disk. Integrity is still checked on every load, by the envelope digest, before
+anything is unpickled.
 """
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ class PayloadCache:
                 trailing = fh.read(1)
         except (FileNotFoundError, ValueError, KeyError, TypeError):
             return None
-        if header.get("key") != key or len(data) != size or trailing:
-            return None  # a hash collision or a damaged entry: treat as a miss
+        if len(data) != size or trailing:
+            return None  # a damaged entry: treat as a miss
         with contextlib.suppress(OSError):
             os.utime(path)  # mark as recently used
         return str(header["validator"]), data
@@ -65,7 +66,9 @@ class PayloadCache:
         """Store ``data`` for ``key`` under ``validator``; evict old entries past the limit."""
         if len(data) > self.max_bytes:
             return
-        header = json.dumps({"key": key, "validator": validator, "size": len(data)}).encode() + b"\n"
+        # The key itself is not written: the file name is its sha256, and a key may name
+        # an endpoint whose URL a user filled with credentials.
+        header = json.dumps({"validator": validator, "size": len(data)}).encode() + b"\n"
         atomic_write(self._path(key), header + data, mode=0o600)
         self._evict()
 

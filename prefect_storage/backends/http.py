@@ -16,6 +16,8 @@ def session(extra: str = "webhook", total_retries: int = 3, backoff: float = 0.2
     requests = require("requests", extra=extra, purpose="HTTP storage")
     from urllib3.util.retry import Retry
 
+    _redact_urllib3_logs()
+
     retry = Retry(
         total=total_retries,
         connect=total_retries,
@@ -32,3 +34,17 @@ def session(extra: str = "webhook", total_retries: int = 3, backoff: float = 0.2
     s.mount("http://", adapter)
     s.mount("https://", adapter)
     return s
+
+
+def _redact_urllib3_logs() -> None:
+    """urllib3 logs the URL of every retried request, and a rendered URL may hold a
+    token (``?token=${TOKEN}``). Filters on a parent logger do not apply to records of
+    its children, so each logger that writes URLs gets the redacting filter itself."""
+    import logging
+
+    from prefect_storage.log import RedactingFilter
+
+    for name in ("urllib3.connectionpool", "urllib3.util.retry"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())

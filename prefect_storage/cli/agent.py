@@ -94,12 +94,24 @@ def local(state: CliState, import_paths: tuple[str, ...], **options: Any) -> Non
 @click.option("--pull", type=click.Choice(["missing", "always"]), default="missing", show_default=True,
               help="Pull a flow's image only when missing, or before every run.")
 @click.option("--registry-auth-secret", default=None, help="Secret holding {username, password} JSON for pulls.")
+@click.option("--image", "default_image", default=None,
+              help="Image for flows that are not in Docker storage and whose run config names none.")
 @click.pass_obj
 def docker(
-    state: CliState, base_url: str | None, network_mode: str | None, pull: str, registry_auth_secret: str | None, **options: Any
+    state: CliState,
+    base_url: str | None,
+    network_mode: str | None,
+    pull: str,
+    registry_auth_secret: str | None,
+    default_image: str | None,
+    **options: Any,
 ) -> None:
-    """Claim Scheduled runs of flows in Docker storage and run each in a container of its image."""
+    """Claim Scheduled runs and run each in a container: of the flow's Docker-storage image,
+    else of its DockerRun image, else of --image."""
     from prefect_storage.agent.docker_launcher import DockerLauncher
 
-    launcher = DockerLauncher(base_url=base_url, network_mode=network_mode, pull=pull, registry_auth_secret=registry_auth_secret)
+    launcher = DockerLauncher(
+        base_url=base_url, network_mode=network_mode, pull=pull, registry_auth_secret=registry_auth_secret,
+        default_image=default_image,
+    )
     _run_agent(state, launcher, (), **options)

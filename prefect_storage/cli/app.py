@@ -51,9 +51,11 @@ class _Group(click.Group):
         except SchemaVersionError as exc:
             raise RegistryUnavailable(str(exc)) from None
         except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            from prefect_storage.registry.engine import public_url
+
             url = ctx.obj.registry_url if isinstance(ctx.obj, CliState) else None
             raise RegistryUnavailable(
-                f"Cannot reach the registry{f' at {url}' if url else ''}: {exc.orig or exc}. "
+                f"Cannot reach the registry{f' at {public_url(url)}' if url else ''}: {exc.orig or exc}. "
                 f"Check --registry / ${REGISTRY_URL_ENV}."
             ) from None
 

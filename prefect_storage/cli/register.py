@@ -278,10 +278,7 @@ def _register_in_subprocess(
     labels: tuple[str, ...],
     force: bool,
 ) -> None:
-    argv: list[Any] = [sys.executable, "-m", "prefect_storage.cli"]
-    if state.registry_url:
-        argv += ["--registry", state.registry_url]
-    argv += ["register", "--project", project]
+    argv: list[Any] = [sys.executable, "-m", "prefect_storage.cli", "register", "--project", project]
     for option, value in sources:
         argv += [option, value]
     for name in names:
@@ -290,6 +287,13 @@ def _register_in_subprocess(
         argv += ["--label", label]
     if force:
         argv.append("--force")
-    result = subprocess.run(argv, check=False)
+    env = dict(os.environ)
+    if state.registry_url:
+        # Through the environment, not argv: a registry URL may carry a password, and
+        # argv is visible to every user of the machine.
+        from prefect_storage.registry.engine import REGISTRY_URL_ENV
+
+        env[REGISTRY_URL_ENV] = state.registry_url
+    result = subprocess.run(argv, check=False, env=env)
     if result.returncode:
         click.secho(f"Registration pass exited with {result.returncode}; still watching.", fg="yellow")

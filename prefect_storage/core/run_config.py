@@ -53,7 +53,8 @@ class LocalRun(RunConfig):
 
 
 class DockerRun(RunConfig):
-    """Runs in a container of ``image`` (Docker storage's image wins when set)."""
+    """Runs in a container of ``image`` under ``prefect-storage agent docker`` (a flow in
+    Docker storage runs in its storage's image instead)."""
 
     _fields = ("image",)
 

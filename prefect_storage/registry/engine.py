@@ -25,13 +25,23 @@ def registry_url(url: str | None = None) -> str:
     return f"sqlite:///{config.home_dir() / 'prefect_storage.db'}"
 
 
+def public_url(url: str) -> str:
+    """``url`` with any password hidden, for messages (``postgresql://alice:***@host/db``)."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        import re
+
+        return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", url)
+
+
 def create_engine(url: str) -> sa.Engine:
     """An engine for ``url``: SQLite with WAL and serialized writers, or PostgreSQL through psycopg 3."""
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError:
         raise StorageConfigError(
-            f"Registry URL {url!r} is not a database URL; use sqlite:///path/to/file.db or postgresql://user@host/db."
+            f"Registry URL {public_url(url)!r} is not a database URL; use sqlite:///path/to/file.db or postgresql://user@host/db."
         ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import datetime
 import importlib
 from collections.abc import Callable, Mapping
@@ -87,7 +86,11 @@ class Result:
         return f"{today.year}/{today.month}/{today.day}/{uuid.uuid4()}.prefect_result"
 
     def copy(self) -> Result:
-        return copy.copy(self)
+        """A shallow copy in this process. Not ``copy.copy``: that goes through
+        ``__getstate__``, which subclasses use to keep credentials out of pickles."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
 
     def format(self, **kwargs: Any) -> Result:
         """A copy whose ``location`` is the formatted template (or the default)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from prefect_storage.backends.aws import CREDENTIAL_KEYS, public_options
+from prefect_storage.backends.aws import CREDENTIAL_KEYS, SECRET_UPLOAD_KEYS, public_options, split_secret
 from prefect_storage.backends.objects import ObjectStore
 from prefect_storage.results.base import Result
 from prefect_storage.results.objects import ObjectResult
@@ -23,7 +23,7 @@ class S3Result(ObjectResult):
     """
 
     _serialized_fields = ("bucket", "boto3_kwargs")
-    _transient_attributes = ("_credential_options",)
+    _transient_attributes = ("_credential_options", "_secret_upload_options")
 
     def __init__(
         self,
@@ -37,14 +37,16 @@ class S3Result(ObjectResult):
         self._credential_options = {
             k: v for k, v in (boto3_kwargs or {}).items() if k in CREDENTIAL_KEYS and k not in self.boto3_kwargs
         }
-        self.upload_options = dict(upload_options or {})
+        public_upload, self._secret_upload_options = split_secret(dict(upload_options or {}), SECRET_UPLOAD_KEYS)
+        self.upload_options = public_upload or {}
         super().__init__(**kwargs)
 
     def _store(self) -> ObjectStore:
         from prefect_storage.backends.s3 import S3Store
 
         options = {**self.boto3_kwargs, **getattr(self, "_credential_options", {})}
-        return S3Store(render(self.bucket), options, self.upload_options)
+        upload = {**render(self.upload_options), **getattr(self, "_secret_upload_options", {})}
+        return S3Store(render(self.bucket), options, upload)
 
     @classmethod
     def _from_serialized(cls, data: Mapping[str, Any]) -> Result:

@@ -30,6 +30,9 @@ class SecretResult(Result):
         kwargs.setdefault("location", getattr(secret_task, "name", None))
         super().__init__(**kwargs)
 
+    def __repr__(self) -> str:
+        return f"<SecretResult: {self.location!r}>"  # the name, never the value
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["value"] = None  # a secret value never travels in a pickle

@@ -73,7 +73,7 @@ class Git(Storage):
         format_access_token: bool = True,
         **kwargs: Any,
     ) -> None:
-        from prefect_storage.backends.git import GitRef
+        from prefect_storage.backends.git import GitRef, url_credentials
 
         kwargs.pop("stored_as_script", None)
         if sum(bool(v) for v in (branch_name, tag, commit)) > 1:
@@ -99,6 +99,14 @@ class Git(Storage):
                 "to clone the repository, ignoring `repo`, `repo_host`, `git_token_secret_name`,  "
                 "`git_token_username`, `use_ssh`, and `format_access_token`.",
                 stacklevel=2,
+            )
+        literal = url_credentials(repo) if repo and "$" not in repo else None
+        if literal is not None and literal[1]:
+            raise StorageConfigError(
+                "`repo` holds a password or token in its URL, which would be stored in clear wherever the storage "
+                "is serialized (the registry). Put the token in a secret and pass `git_token_secret_name=`, put the "
+                "whole URL in a secret and pass `git_clone_url_secret_name=`, or template it: "
+                "https://user:${GIT_TOKEN}@host/org/repo.git"
             )
         GitRef(branch_name, tag, commit)  # validates the commit id early
         self.flow_path = flow_path

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from prefect_storage.backends.aws import CREDENTIAL_KEYS, public_options
+from prefect_storage.backends.aws import CREDENTIAL_KEYS, SECRET_UPLOAD_KEYS, public_options, split_secret
 from prefect_storage.backends.objects import ObjectStore
 from prefect_storage.core.context import context
 from prefect_storage.secrets import render
@@ -35,7 +35,7 @@ class S3(ObjectStorage):
     """
 
     _serialized_fields = ("bucket", "key", "stored_as_script", "client_options")
-    _transient_attributes = ("_credential_options",)
+    _transient_attributes = ("_credential_options", "_secret_upload_options")
     _script_key_error = (
         "A `key` must be provided to show where flow `.py` file is stored in S3 or provide a "
         "`local_script_path` pointing to a local script that contains the flow."
@@ -59,7 +59,7 @@ class S3(ObjectStorage):
         self._credential_options = {
             k: v for k, v in (client_options or {}).items() if k in CREDENTIAL_KEYS and k not in (self.client_options or {})
         }
-        self.upload_options = dict(upload_options) if upload_options else None
+        self.upload_options, self._secret_upload_options = split_secret(dict(upload_options or {}) or None, SECRET_UPLOAD_KEYS)
         if "result" not in kwargs:
             from prefect_storage.results.s3 import S3Result
 
@@ -70,4 +70,5 @@ class S3(ObjectStorage):
         from prefect_storage.backends.s3 import S3Store
 
         options = {**(self.client_options or {}), **getattr(self, "_credential_options", {})}
-        return S3Store(render(self.bucket), options, self.upload_options)
+        upload = {**render(self.upload_options or {}), **getattr(self, "_secret_upload_options", {})}
+        return S3Store(render(self.bucket), options, upload)

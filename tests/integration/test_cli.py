@@ -218,3 +218,42 @@ def test_build_writes_flows_json_that_register_json_registers(registry_url: str,
     (tmp_path / "v2.json").write_text('{"version": 2, "flows": []}')
     v2 = invoke(registry_url, "register", "--json", str(tmp_path / "v2.json"))
     assert v2.exit_code == 1 and "is version 2, only version 1 is supported" in v2.output
+
+
+SHARED_STORAGE_SCRIPT = '''
+from prefect_storage import Flow, task
+from prefect_storage.storage import Local
+
+
+class CountingLocal(Local):
+    """Counts build() calls in a file and fails them: one build per storage instance."""
+
+    def build(self):
+        with open({counter!r}, "a") as fh:
+            fh.write("build\\n")
+        raise OSError("disk full")
+
+
+@task
+def one():
+    return 1
+
+
+shared = CountingLocal(directory={folder!r}, add_default_labels=False)
+with Flow("first", storage=shared) as first:
+    one()
+with Flow("second", storage=shared) as second:
+    one()
+'''
+
+
+def test_storage_shared_by_flows_is_built_once_and_its_failure_errors_each_flow(registry_url: str, tmp_path: Path) -> None:
+    counter = tmp_path / "builds.txt"
+    script = tmp_path / "shared.py"
+    script.write_text(SHARED_STORAGE_SCRIPT.format(counter=str(counter), folder=str(tmp_path / "flows")))
+    result = invoke(registry_url, "register", "--path", str(script))
+    assert result.exit_code == 1, result.output
+    assert "0 registered, 0 skipped, 2 errored" in result.output
+    assert counter.read_text().splitlines() == ["build"]  # classic: build() once per storage instance
+    with Registry(registry_url) as registry:
+        assert registry.list_flows() == []  # nothing half-registered

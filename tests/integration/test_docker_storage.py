@@ -291,3 +291,26 @@ def test_docker_agent_runs_registered_flows_in_their_image(
     assert done.state == "Success", done
     assert refused.state == "Failed" and "agent local" in (refused.message or "")
     assert RUN_TOKEN not in logs
+
+
+def test_classic_default_image_name_and_tag(docker_engine: DockerEngine, docker_base_image: str, docker_wheelhouse: Path) -> None:
+    """One flow: image named after it; several: a uuid4; tag: the UTC timestamp slug;
+    building with push=True but no registry warns that nothing is pushed."""
+    import re
+    import uuid
+
+    single = docker_storage(docker_base_image, docker_wheelhouse)
+    single.add_flow(make_flow("My Only Flow"))
+    with pytest.warns(UserWarning, match="no `registry_url`, and will not be pushed"):
+        single.build(push=True)
+    assert single.image_name == "my-only-flow"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}t\d{2}-\d{2}-\d{2}-\d+-00-00", single.image_tag or "")
+    several = docker_storage(docker_base_image, docker_wheelhouse)
+    several.add_flow(make_flow("a"))
+    several.add_flow(make_flow("b"))
+    several.build(push=False)
+    assert str(uuid.UUID(several.image_name or "")) == several.image_name
+    client = docker_engine.client()
+    for storage in (single, several):
+        assert client.images(name=storage.name)
+        client.remove_image(storage.name, force=True)

@@ -174,3 +174,28 @@ def test_registry_and_cli_without_their_extra_name_it() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
     lines = out.strip().splitlines()
     assert len(lines) == 2 and all("pip install 'prefect-storage[cli]'" in line for line in lines), out
+
+
+def test_storage_is_abstract_and_a_class_without_transport_cannot_load() -> None:
+    with pytest.raises(TypeError):
+        Storage()  # type: ignore[abstract]
+
+    class LocationOnly(Storage):
+        def _location_for(self, flow):
+            return "somewhere"
+
+    storage = LocationOnly()
+    storage.add_flow(make_flow(name="x"))
+    with pytest.raises(NotImplementedError):
+        storage.get_flow("x")
+
+
+def test_aws_credential_sources_follow_the_classic_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect_storage.backends.aws import client_kwargs
+
+    keys = {"aws_access_key_id": "AKIAFROMKWARGS", "aws_secret_access_key": "kwargs-secret-value"}
+    assert client_kwargs({})[1].startswith("boto3's default credential chain")
+    assert client_kwargs(keys) == (keys, "keys in client_options")
+    monkeypatch.setenv("PREFECT__CONTEXT__SECRETS__AWS_CREDENTIALS", json.dumps({"ACCESS_KEY": "AKIAFROMSECRET", "SECRET_ACCESS_KEY": "s" * 20}))
+    kwargs, source = client_kwargs(keys)
+    assert kwargs["aws_access_key_id"] == "AKIAFROMSECRET" and source == "the AWS_CREDENTIALS secret"
