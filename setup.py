@@ -9,7 +9,7 @@ version = {}
 exec((HERE / "prefect_storage" / "_version.py").read_text(), version)
 
 EXTRAS = {
-    "cli": ["click>=8.1", "rich>=13.0", "SQLAlchemy>=2.0"],
+    "cli": ["click>=8.1", "rich>=13.0", "SQLAlchemy>=2.0", "PyYAML>=6.0", "pathspec>=0.11"],
     "aws": ["boto3>=1.28"],
     "gcp": ["google-cloud-storage>=2.10"],
     "azure": ["azure-storage-blob>=12.19", "azure-identity>=1.15"],

@@ -25,6 +25,7 @@ from prefect_storage.core import (
     context,
     task,
 )
+from prefect_storage.core.modern_flow import flow
 
 __all__ = [
     "DockerRun",
@@ -35,5 +36,6 @@ __all__ = [
     "UniversalRun",
     "__version__",
     "context",
+    "flow",
     "task",
 ]

@@ -108,3 +108,46 @@ class BackendNotInstalledError(StorageError, ImportError):
 
 class SecretNotFoundError(StorageError, KeyError, ValueError):
     """A secret name (or ``$NAME`` template) has no value in any configured place."""
+
+
+# -- deploy: modern flows, entrypoints, deployment steps, prefect.yaml ---------------------------
+
+
+class EntrypointError(FlowStorageError, ImportError):
+    """An entrypoint (``path/to/file.py:name`` or ``pkg.module:name``) could not be loaded:
+    a bad format, a missing file or module, or a script that failed while it ran (the
+    message names the file and the line)."""
+
+
+class MissingFlowError(EntrypointError):
+    """The entrypoint's file or module loaded, but has no object of that name (or the
+    object is not a flow or a function)."""
+
+
+class StepError(StorageError, RuntimeError):
+    """A deployment step could not run: unknown step name, missing requirement, bad
+    arguments, or the step itself failed. The message names the step."""
+
+
+class UnknownStepError(StepError, ValueError):
+    """A step name that is neither a prefect_storage step nor a known Prefect alias."""
+
+
+class StepRequirementError(StepError, ImportError):
+    """A step's ``requires:`` packages are not installed where it runs."""
+
+
+class StepExecutionError(StepError):
+    """A step raised; the message says which step (its id and name) and why."""
+
+
+class TemplateError(StorageError, KeyError, ValueError):
+    """A ``{{ ... }}`` placeholder in a step or deployment could not be resolved."""
+
+
+class DeploymentError(StorageError, ValueError):
+    """A deployment (``prefect.yaml``, ``flow.deploy()``) is malformed or names nothing."""
+
+
+class DeploymentNotFoundError(DeploymentError, LookupError):
+    """No deployment of that name is registered."""

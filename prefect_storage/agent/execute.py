@@ -56,6 +56,10 @@ def load_hint(message: str) -> str:
 def run_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     """Load and run the flow a run spec describes; return the outcome dict (never raises
     for a flow failure or a load failure)."""
+    if (spec.get("storage") or {}).get("type") == "Deployment":  # a modern deployment: pull steps + entrypoint
+        from prefect_storage.deployments.runtime import run_deployment_spec
+
+        return run_deployment_spec(spec)
     from prefect_storage.core.runner import FlowRunner
     from prefect_storage.storage import Storage
 

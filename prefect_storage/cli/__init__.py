@@ -30,6 +30,18 @@ cli.add_command(runs.runs)
 cli.add_command(agent.agent)
 cli.add_command(storage_check.storage)
 
+# deploy: modern deployments
+from prefect_storage.cli import deployments as _deployments  # noqa: E402
+from prefect_storage.cli import migrate as _migrate  # noqa: E402
+from prefect_storage.cli import migrate_deployments as _migrate_deployments  # noqa: E402
+
+cli.add_command(_deployments.deploy)
+cli.add_command(_deployments.init)
+cli.add_command(_deployments.deployments)
+if "migrate" not in cli.commands:
+    cli.add_command(_migrate.migrate)
+cli.commands["migrate"].add_command(_migrate_deployments.deployments)  # type: ignore[attr-defined]
+
 
 def main() -> None:
     """Entry point of the ``prefect-storage`` console script."""

@@ -21,6 +21,10 @@ def _agent_options(command: Callable[..., None]) -> Callable[..., None]:
     """The options every agent command shares (applied bottom-up, so listed in reverse)."""
     options = [
         click.option("-l", "--label", "labels", multiple=True, help="A label this agent carries (repeatable)."),
+        click.option("--pool", "pools", multiple=True, metavar="WORK_POOL",
+                     help="Run deployments of this work pool (repeatable; adds the label pool:WORK_POOL)."),
+        click.option("--allow-install", is_flag=True,
+                     help="Let deployment steps pip-install the packages their `requires:` names."),
         click.option("--once", is_flag=True, help="Run every claimable run, then exit."),
         click.option("--poll-interval", type=float, default=2.0, show_default=True, help="Seconds between polls."),
         click.option("--concurrency", type=click.IntRange(min=1), default=1, show_default=True, help="Runs executed at once."),
@@ -53,14 +57,17 @@ def _run_agent(state: CliState, launcher: Any, import_paths: tuple[str, ...], **
 
     if logging.getLogger("prefect_storage").level > logging.INFO:
         _configure_logging(logging.INFO)
+    env = _parse_env(options["env"])
+    if options.get("allow_install"):
+        env["PREFECT_STORAGE_ALLOW_INSTALL"] = "true"
     runner = LocalAgent(
         state.registry,
-        labels=options["labels"],
+        labels=[*options["labels"], *(f"pool:{pool}" for pool in options.get("pools") or ())],
         concurrency=options["concurrency"],
         poll_interval=options["poll_interval"],
         timeout=options["timeout"],
         import_paths=import_paths,
-        env=_parse_env(options["env"]),
+        env=env,
         hostname_label=not options["no_hostname_label"],
         name=options["name"],
         lost_run_after=options["lost_run_after"],

@@ -82,8 +82,33 @@ def _v1_initial(conn: sa.Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+# -- deploy: modern deployments (migration 5) --------------------------------------------------
+
+deployments = sa.Table(
+    "deployments",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("flow_name", sa.String(500), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    # the flows row agents run it through (name "<flow>/<deployment>", project "deployments")
+    sa.Column("flow_id", sa.String(36), sa.ForeignKey("flows.id"), nullable=True),
+    sa.Column("entrypoint", sa.Text, nullable=False),
+    sa.Column("spec", sa.JSON, nullable=False),  # pull steps, parameters, work pool, schedules... (templates, never rendered)
+    sa.Column("work_pool", sa.String(200)),
+    sa.Column("paused", sa.Boolean, nullable=False, default=False),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("flow_name", "name", name="uq_deployments_flow_name"),
+)
+
+
+def _v5_deployments(conn: sa.Connection) -> None:
+    deployments.create(conn, checkfirst=True)
+
+
 #: (version, what it does, function); append only.
 MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None]]] = [
     (1, "projects, flows, flow runs and logs", _v1_initial),
+    (5, "deployments", _v5_deployments),
 ]
 LATEST = MIGRATIONS[-1][0]
