@@ -38,7 +38,7 @@ def normalize_schedules(cron: Any = None, interval: Any = None, schedule: Any = 
     crons = cron if isinstance(cron, (list, tuple)) else [cron] if cron else []
     for expression in crons:
         found.append({"cron": str(expression), "active": True})
-    intervals = interval if isinstance(interval, (list, tuple)) else [interval] if interval else []
+    intervals = interval if isinstance(interval, (list, tuple)) else [interval] if interval is not None else []
     for every in intervals:
         seconds = every.total_seconds() if isinstance(every, datetime.timedelta) else float(every)
         if seconds <= 0:
