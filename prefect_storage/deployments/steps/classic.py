@@ -22,8 +22,6 @@ __all__ = ["ENTRYPOINT", "load_classic_flow"]
 
 ENTRYPOINT = "prefect_storage.deployments.steps.classic:loaded_flow"
 
-_loaded: dict[str, Any] = {}
-
 
 def load_classic_flow(storage: Mapping[str, Any], flow_name: str) -> dict[str, str]:
     """Load ``flow_name`` from the classic storage ``storage`` (``Storage.serialize()``
@@ -31,13 +29,5 @@ def load_classic_flow(storage: Mapping[str, Any], flow_name: str) -> dict[str, s
     from prefect_storage.storage import Storage
 
     flow = Storage.deserialize(dict(storage)).get_flow(flow_name)
-    _loaded["loaded_flow"] = flow
+    globals()["loaded_flow"] = flow  # what the entrypoint ...steps.classic:loaded_flow names
     return {"flow_name": flow.name}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _loaded:
-        return _loaded[name]
-    if name == "loaded_flow":
-        raise AttributeError("No classic flow was loaded: a load_classic_flow step must run before this entrypoint.")
-    raise AttributeError(name)
