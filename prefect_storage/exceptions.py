@@ -110,6 +110,17 @@ class SecretNotFoundError(StorageError, KeyError, ValueError):
     """A secret name (or ``$NAME`` template) has no value in any configured place."""
 
 
+# --- executors (dask helper) -------------------------------------------------------------
+
+
+class ExecutorConfigError(StorageError, ValueError):
+    """An executor was given arguments that cannot work (the message says which and why)."""
+
+
+class ExecutorNotStartedError(StorageError, RuntimeError):
+    """Work was submitted to an executor outside its ``start()`` block."""
+
+
 # -- deploy: modern flows, entrypoints, deployment steps, prefect.yaml ---------------------------
 
 
