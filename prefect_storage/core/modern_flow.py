@@ -21,7 +21,6 @@ registry (see :mod:`prefect_storage.deployments`) that agents run.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import inspect
@@ -246,6 +245,7 @@ class ModernFlow:
         return value
 
     async def _call_async(self, parameters: dict[str, Any], return_state: bool) -> Any:
+        import asyncio
         last: BaseException | None = None
         for attempt in range(self.retries + 1):
             try:

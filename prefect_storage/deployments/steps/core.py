@@ -17,7 +17,7 @@ missing packages are pip-installed first.
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
+import importlib.util
 import logging
 import os
 import subprocess
@@ -150,6 +150,8 @@ def _parse_requirement(text: str) -> tuple[str, str]:
 
 
 def _satisfied(name: str, spec: str) -> bool:
+    import importlib.metadata
+
     try:
         installed = importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
