@@ -98,7 +98,7 @@ _SIMPLE_TYPES: dict[Any, type] = {int: int, float: float, str: str, bool: bool, 
 def _coerce(name: str, value: Any, annotation: Any) -> Any:
     """JSON-ish coercion of simple annotated types (``"3"`` -> 3 for ``n: int``)."""
     kind = _SIMPLE_TYPES.get(annotation)
-    if kind is None or isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+    if kind is None or (isinstance(value, kind) and not (kind is int and isinstance(value, bool))):
         return value
     try:
         if kind is bool:

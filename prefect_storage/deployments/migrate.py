@@ -53,7 +53,7 @@ class MigrationPlan:
 
 def _secret_ref(name: str | None) -> str | None:
     # a Secret block of that name, else the classic secret chain (see blockref)
-    return "{{ prefect.blocks.secret.%s }}" % name if name else None
+    return "{{ prefect.blocks.secret." + name + " }}" if name else None
 
 
 def _classic_step(storage: Mapping[str, Any], flow_name: str) -> list[dict[str, Any]]:

@@ -294,7 +294,7 @@ def _recipe(recipe: str, fields: Mapping[str, str], root: Path) -> dict[str, Any
         pull: dict[str, Any] = {
             "id": "pull_code",
             "requires": requires,
-            where: "{{ push_code.%s }}" % where,
+            where: "{{ push_code." + where + " }}",
             "folder": "{{ push_code.folder }}",
         }
         if credentials:
