@@ -9,10 +9,15 @@ version = {}
 exec((HERE / "prefect_storage" / "_version.py").read_text(), version)
 
 EXTRAS = {
-    "cli": ["click>=8.1", "rich>=13.0", "SQLAlchemy>=2.0", "PyYAML>=6.0", "pathspec>=0.11"],
+    "cli": ["click>=8.1", "rich>=13.0", "SQLAlchemy>=2.0", "cryptography>=41", "PyYAML>=6.0", "pathspec>=0.11"],
     "aws": ["boto3>=1.28"],
     "gcp": ["google-cloud-storage>=2.10"],
-    "azure": ["azure-storage-blob>=12.19", "azure-identity>=1.15"],
+    "azure": ["azure-storage-blob>=12.19", "azure-identity>=1.15", "adlfs>=2023.10"],
+    # modern runner storage (RemoteStorage) on fsspec, one driver per scheme
+    "s3": ["s3fs>=2023.10"],
+    "gcs": ["gcsfs>=2023.10"],
+    # blocks: secret fields encrypted at rest in the registry
+    "blocks": ["cryptography>=41", "SQLAlchemy>=2.0"],
     "github": ["PyGithub>=2.1"],
     "gitlab": ["python-gitlab>=4.0"],
     "bitbucket": ["requests>=2.31"],
@@ -47,6 +52,7 @@ setup(
     install_requires=[
         "cloudpickle>=2.2",
         "filelock>=3.12",
+        "fsspec>=2023.10",
         "python-slugify>=8.0",
         "tenacity>=8.2",
         "tomli>=2.0; python_version < '3.11'",

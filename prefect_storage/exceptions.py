@@ -33,17 +33,23 @@ from __future__ import annotations
 __all__ = [
     "BackendNotInstalledError",
     "BackendUnavailableError",
+    "BlockEncryptionKeyError",
+    "BlockNotFoundError",
+    "BlockNotSavedError",
+    "BlockValidationError",
     "BucketNotFoundError",
     "FlowDeserializationError",
     "FlowIntegrityError",
     "FlowNameConflictError",
     "FlowNotFoundError",
     "FlowStorageError",
+    "NoSourceError",
     "SecretNotFoundError",
     "StorageAuthError",
     "StorageConfigError",
     "StorageError",
     "UnknownFlowError",
+    "UnknownSchemeError",
 ]
 
 
@@ -108,6 +114,33 @@ class BackendNotInstalledError(StorageError, ImportError):
 
 class SecretNotFoundError(StorageError, KeyError, ValueError):
     """A secret name (or ``$NAME`` template) has no value in any configured place."""
+
+
+# -- runner storage and blocks (issue 13) --------------------------------------------------
+
+
+class UnknownSchemeError(StorageConfigError):
+    """A URL's scheme is not in the scheme map; the message lists the known schemes."""
+
+
+class NoSourceError(StorageConfigError):
+    """A storage holds no source code to pull (a pickled flow): it has no pull step."""
+
+
+class BlockNotFoundError(StorageError, KeyError, ValueError):
+    """No block document of that type and name is saved in the registry."""
+
+
+class BlockNotSavedError(StorageError, ValueError):
+    """A block must be saved (``block.save(name)``) before it can be referenced."""
+
+
+class BlockValidationError(StorageConfigError):
+    """A block was given a field it does not have, or lacks a required one."""
+
+
+class BlockEncryptionKeyError(StorageError, PermissionError):
+    """The key that encrypts block secret fields is missing, malformed or not the one they were saved with."""
 
 
 # --- executors (dask helper) -------------------------------------------------------------

@@ -145,6 +145,8 @@ class SecretProvider(Protocol):
 # first use only, so the SDK behind a provider is never imported for nothing.
 BUILTIN_PROVIDERS: dict[str, str] = {
     "aws-secrets-manager": "prefect_storage.backends.aws_secrets:AWSSecretsManagerProvider",
+    # Secret blocks saved in the registry (on by default once prefect_storage.blocks is imported)
+    "blocks": "prefect_storage.blocks.provider:BlockSecretProvider",
 }
 
 _extra_providers: list[SecretProvider] = []

@@ -168,6 +168,8 @@ class GitRemote:
 
     url: str
     auth: GitAuth | None = dataclasses.field(default=None, repr=False)
+    #: the ssh command for this remote (e.g. with ``-i <deploy key file>``); default: the environment's
+    ssh_command: str | None = dataclasses.field(default=None, repr=False)
 
     @classmethod
     def parse(cls, url: str, auth: GitAuth | None = None) -> GitRemote:
@@ -200,7 +202,9 @@ class GitRemote:
             key = f"http.{self.scope}/.extraHeader"
             # Our header only: the empty values reset inherited headers and credential helpers.
             config += [("credential.helper", ""), (key, ""), (key, self.auth.header())]
-        if "GIT_SSH_COMMAND" not in env and "GIT_SSH" not in env:
+        if self.ssh_command:
+            env["GIT_SSH_COMMAND"] = self.ssh_command
+        elif "GIT_SSH_COMMAND" not in env and "GIT_SSH" not in env:
             env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes"
         env["GIT_CONFIG_COUNT"] = str(len(config))
         for index, (key, value) in enumerate(config):
@@ -548,3 +552,200 @@ def checkout(remote: GitRemote, ref: GitRef, folder: str = "", depth: int | None
             _prune(store)
     logger.debug("Checked out %s of %s at %s into %s.", ref.describe(), remote.url, commit, snap)
     return Checkout(snap, commit, fetched=fetched)
+
+
+# ---------------------------------------------------------------------------- work trees
+#
+# The snapshots above serve classic storages: one immutable folder per (commit, folder).
+# A modern ``GitRepository`` wants something else: the whole tree, or several folders
+# (a sparse cone), checked out at a *stable* path that later pulls update in place.
+# That destination is a normal git repository (so users can run git in it) whose
+# ``remote.origin.url`` holds no credentials; tokens still travel only in the
+# environment (:meth:`GitRemote.env`).
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkTree:
+    """A destination brought to ``commit``; ``fetched`` tells whether objects were transferred."""
+
+    root: Path
+    commit: str
+    fetched: bool
+
+
+_STATE_FILE = "prefect-storage-worktree.json"
+
+
+def _read_head(git_dir: Path) -> str | None:
+    """The commit HEAD points to, read from files (no subprocess); ``None`` if unknown."""
+    try:
+        head = (git_dir / "HEAD").read_text().strip()
+    except FileNotFoundError:
+        return None
+    if FULL_SHA.match(head):
+        return head
+    if not head.startswith("ref: "):
+        return None
+    name = head[5:]
+    with contextlib.suppress(FileNotFoundError):
+        value = (git_dir / name).read_text().strip()
+        return value if FULL_SHA.match(value) else None
+    with contextlib.suppress(FileNotFoundError):
+        for line in (git_dir / "packed-refs").read_text().splitlines():
+            oid, _, refname = line.partition(" ")
+            if refname == name and FULL_SHA.match(oid):
+                return oid
+    return None
+
+
+def _worktree_state(git_dir: Path) -> dict[str, object]:
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        state = json.loads((git_dir / _STATE_FILE).read_text())
+        if isinstance(state, dict):
+            return state
+    return {}
+
+
+def _cone(directories: list[str] | None) -> list[str] | None:
+    if not directories:
+        return None
+    cleaned = []
+    for directory in directories:
+        path = directory.strip().strip("/")
+        if not path or ".." in Path(path).parts:
+            raise StorageConfigError(f"Directory {directory!r} must be a folder inside the repository (no '..').")
+        cleaned.append(path)
+    return sorted(set(cleaned))
+
+
+def _init_worktree(destination: Path, remote: GitRemote, partial: bool) -> Path:
+    """A new, empty repository at ``destination`` with ``origin`` = the credential-free URL."""
+    if destination.exists() and any(destination.iterdir()):
+        raise StorageConfigError(
+            f"{destination} exists and is not a git checkout of {remote.url}; remove it or choose another "
+            "destination (name= / set_base_path())."
+        )
+    destination.mkdir(parents=True, exist_ok=True)
+    _run(["init", "--quiet", str(destination)], remote, what="git init")
+    git_dir = destination / ".git"
+    settings = [("remote.origin.url", remote.url), ("remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*"),
+                ("gc.auto", "0"), ("maintenance.auto", "false"), ("advice.detachedHead", "false")]
+    if partial:
+        settings += [("remote.origin.promisor", "true"), ("remote.origin.partialclonefilter", "blob:none")]
+    for key, value in settings:
+        _run(["--git-dir", str(git_dir), "config", key, value], remote, what="git config")
+    return git_dir
+
+
+def _check_origin(git_dir: Path, remote: GitRemote) -> None:
+    try:
+        origin = _run(["--git-dir", str(git_dir), "config", "--get", "remote.origin.url"], remote).strip()
+    except StorageError:
+        origin = ""
+    if strip_credentials(origin) != remote.url:
+        raise StorageConfigError(
+            f"{git_dir.parent} is a checkout of {strip_credentials(origin) or 'an unknown remote'}, "
+            f"not of {remote.url}; remove it or give this repository another name."
+        )
+
+
+def _set_sparse(worktree: Path, remote: GitRemote, cone: list[str] | None, state: dict[str, object]) -> bool:
+    """Apply the sparse cone (or disable sparseness); whether anything changed."""
+    if state.get("directories") == cone and (cone is None) == (not state.get("sparse")):
+        return False
+    if cone:
+        _run(["-C", str(worktree), "sparse-checkout", "set", "--cone", "--", *cone], remote, what="git sparse-checkout")
+    elif state.get("sparse"):
+        _run(["-C", str(worktree), "sparse-checkout", "disable"], remote, what="git sparse-checkout")
+    return True
+
+
+def sync_worktree(
+    remote: GitRemote,
+    ref: GitRef,
+    destination: Path,
+    directories: list[str] | None = None,
+    submodules: bool = False,
+    depth: int | None = 1,
+) -> WorkTree:
+    """Bring the repository at ``destination`` to ``ref`` of ``remote``, in place.
+
+    * first pull: ``git init`` + one fetch (shallow by default; blobless when only
+      some ``directories`` are wanted, which become a sparse cone) + checkout;
+    * later pulls: the ref is resolved with one request (``ls-remote``); when HEAD is
+      already there nothing else happens, otherwise only the new objects are fetched
+      and the tree is updated (files deleted upstream are deleted here);
+    * a full commit id already checked out needs no network at all;
+    * ``submodules``: ``git submodule update --init --recursive`` with the same
+      credentials (scoped to the origin, still never on argv or in a config file).
+
+    Concurrent pulls into one destination are serialised by a file lock beside it.
+    """
+    from filelock import FileLock
+
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    cone = _cone(directories)
+    partial = bool(cone) or bool(ref.commit)
+    with FileLock(str(destination) + ".lock", timeout=GIT_TIMEOUT):
+        git_dir = destination / ".git"
+        if (git_dir / "HEAD").exists():
+            _check_origin(git_dir, remote)
+        else:
+            git_dir = _init_worktree(destination, remote, partial)
+        state = _worktree_state(git_dir)
+        head = _read_head(git_dir) if state.get("commit") else None
+        pinned = ref.commit.lower() if ref.commit and FULL_SHA.match(ref.commit.lower()) else None
+        target = pinned or (ls_remote(remote, ref) if ref.remote_name else None)
+        sparse_changed = _set_sparse(destination, remote, cone, state)
+        if target is not None and head == target and not sparse_changed and state.get("submodules") == submodules:
+            logger.debug("%s of %s is still %s: nothing to pull.", ref.describe(), remote.url, target)
+            return WorkTree(destination, target, fetched=False)
+        fetched = False
+        commit = target
+        if commit is None or not _has_object(git_dir, remote, commit):
+            what = commit if (commit and pinned) else (ref.remote_name or "")
+            if ref.commit and not pinned:
+                commit = _resolve_short_in(git_dir, remote, ref, depth)
+            else:
+                commit = _fetch_worktree(git_dir, remote, ref, what, depth, partial)
+            fetched = True
+        args = ["-C", str(destination), "checkout", "--quiet", "--force"]
+        args += ["-B", ref.branch, commit] if ref.branch else ["--detach", commit]
+        _run(args, remote, what="git checkout", ref=ref)
+        if submodules:
+            _run(["-C", str(destination), "submodule", "update", "--init", "--recursive", "--depth", "1"],
+                 remote, what="git submodule update", ref=ref)
+        (git_dir / _STATE_FILE).write_text(
+            json.dumps({"commit": commit, "directories": cone, "sparse": bool(cone), "submodules": submodules})
+        )
+    logger.debug("Pulled %s of %s at %s into %s.", ref.describe(), remote.url, commit, destination)
+    return WorkTree(destination, commit, fetched=fetched)
+
+
+def _has_object(git_dir: Path, remote: GitRemote, commit: str) -> bool:
+    known = git_dir / "prefect-storage-commits"
+    with contextlib.suppress(FileNotFoundError):
+        return commit in known.read_text().split()
+    return False
+
+
+def _resolve_short_in(git_dir: Path, remote: GitRemote, ref: GitRef, depth: int | None) -> str:
+    """A short commit id in a work tree: fetch the history of every branch (no blobs), then resolve it."""
+    return _resolve_short(git_dir, remote, ref)
+
+
+def _fetch_worktree(git_dir: Path, remote: GitRemote, ref: GitRef, what: str, depth: int | None, partial: bool) -> str:
+    """Fetch ``what`` (a ref name or a full commit id); return the commit it names.
+
+    Blobless only when a sparse cone or a pinned commit makes it worthwhile: for a
+    whole tree, one pack with the blobs is cheaper than fetching them lazily."""
+    args = ["--git-dir", str(git_dir), "fetch", "--quiet", "--no-tags"]
+    if depth:
+        args.append(f"--depth={depth}")
+    if partial:
+        args.append("--filter=blob:none")
+    _run([*args, "origin", what], remote, what="git fetch", ref=ref)
+    commit = _run(["--git-dir", str(git_dir), "rev-parse", "FETCH_HEAD^{commit}"], remote, ref=ref).strip()
+    _remember_commits(git_dir, [commit])
+    return commit

@@ -77,6 +77,25 @@ logs = sa.Table(
 )
 
 
+# -- runner: block documents (migration 4) ---------------------------------------------
+block_documents = sa.Table(
+    "block_documents",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("block_type", sa.String(100), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    # secret fields inside are {"$encrypted": <Fernet token>, "key_id": ...}
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("block_type", "name", name="uq_block_documents_type_name"),
+)
+
+
+def _v4_block_documents(conn: sa.Connection) -> None:
+    block_documents.create(conn, checkfirst=True)
+
+
 def _v1_initial(conn: sa.Connection) -> None:
     for table in (projects, flows, flow_runs, logs):
         table.create(conn, checkfirst=True)
@@ -109,6 +128,7 @@ def _v5_deployments(conn: sa.Connection) -> None:
 #: (version, what it does, function); append only.
 MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None]]] = [
     (1, "projects, flows, flow runs and logs", _v1_initial),
+    (4, "block documents (runner)", _v4_block_documents),
     (5, "deployments", _v5_deployments),
 ]
 LATEST = MIGRATIONS[-1][0]
