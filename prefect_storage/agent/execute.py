@@ -60,7 +60,6 @@ def run_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
         from prefect_storage.deployments.runtime import run_deployment_spec
 
         return run_deployment_spec(spec)
-    from prefect_storage.core.runner import FlowRunner
     from prefect_storage.storage import Storage
 
     try:
@@ -70,8 +69,10 @@ def run_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
         message = f"Failed to load flow from storage: {exc}"
         return {"state": "Failed", "message": message + load_hint(message), "tasks": []}
     try:
-        state = FlowRunner(flow).run(
+        # the classic Flow.run loop: retries wait their delay; the scheduler made this run
+        state = flow.run(
             parameters=dict(spec.get("parameters") or {}),
+            run_on_schedule=False,
             checkpoint=spec.get("checkpoint"),
             flow_run_id=spec.get("flow_run_id"),
         )
@@ -80,7 +81,7 @@ def run_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     tasks = [
         {
             "name": task.name,
-            "slug": task.slug,
+            "slug": flow.slugs.get(task, task.slug),
             "state": type(task_state).__name__,
             "message": task_state.message,
             "location": task_state.location,
