@@ -62,10 +62,8 @@ _IGNORED_OPTIONS = frozenset(
 
 def _modern_block(flow: ModernFlow) -> contextlib.AbstractContextManager[Any]:
     """The engine's marker that makes classic tasks run at once inside this flow."""
-    try:
-        from prefect_storage.context import modern_flow_block  # type: ignore[attr-defined]
-    except ImportError:  # an engine without the modern hook: classic tasks keep their classic meaning
-        return contextlib.nullcontext()
+    from prefect_storage.context import modern_flow_block
+
     return modern_flow_block(flow)  # type: ignore[no-any-return]
 
 

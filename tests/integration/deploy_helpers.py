@@ -4,8 +4,6 @@ an agent for a work pool, read a run's outcome and logs."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,13 +32,25 @@ def env_for(registry_url: str, extra: Mapping[str, str] | None = None) -> dict[s
 
 
 def run_script(path: Path, registry_url: str, extra_env: Mapping[str, str] | None = None, timeout: float = 120) -> str:
-    """``python path`` (the reference page's ``if __name__ == "__main__":`` deploy scripts)."""
-    done = subprocess.run(
-        [sys.executable, str(path)], cwd=path.parent, env=env_for(registry_url, extra_env),
-        capture_output=True, text=True, timeout=timeout,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    """Run ``path`` as ``__main__`` (the reference page's ``if __name__ == "__main__":`` deploy
+    scripts) in this process, from its folder, against ``registry_url``; return its output."""
+    import contextlib
+    import io
+    import runpy
+
+    out = io.StringIO()
+    saved = {k: os.environ.get(k) for k in ("PREFECT_STORAGE_REGISTRY_URL", *(extra_env or {}))}
+    os.environ.update({"PREFECT_STORAGE_REGISTRY_URL": registry_url, **(extra_env or {})})
+    try:
+        with contextlib.chdir(path.parent), contextlib.redirect_stdout(out):
+            runpy.run_path(str(path), run_name="__main__")
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return out.getvalue()
 
 
 def cli(registry_url: str, *args: str, cwd: Path | None = None, extra_env: Mapping[str, str] | None = None,

@@ -364,3 +364,24 @@ def test_migration_plans_per_storage() -> None:
     module = plan_for("etl", {"type": "Module", "module": "pkg.flows", "flows": {"etl": "pkg.flows"}})
     assert module.entrypoint == "pkg.flows:etl" and module.pull_steps == []
     assert "no pullable source" in plan_for("etl", {"type": "Webhook", "flows": {}}).reason
+
+
+def test_classic_task_runs_at_once_inside_a_modern_flow_with_its_retries() -> None:
+    import datetime
+
+    from prefect_storage import task
+
+    calls = []
+
+    @task(max_retries=2, retry_delay=datetime.timedelta(seconds=0))
+    def flaky(x):
+        calls.append(x)
+        if len(calls) < 3:
+            raise ValueError("again")
+        return x * 10
+
+    @flow
+    def uses_tasks(x: int = 1):
+        return flaky(x) + 1
+
+    assert uses_tasks(x=2) == 21 and calls == [2, 2, 2]
