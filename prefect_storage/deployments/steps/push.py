@@ -71,8 +71,21 @@ def _fields(credentials: Any) -> dict[str, Any]:
     return {k: _plain(v) for k, v in data.items() if v is not None}
 
 
+def _block_settings(credentials: Any) -> dict[str, Any] | None:
+    """A credentials block's own fsspec settings (the runner blocks know their fields best)."""
+    method = getattr(credentials, "fsspec_settings", None)
+    return dict(method()) if callable(method) else None
+
+
 def s3_settings(credentials: Any = None, client_parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """s3fs settings from an AWS credentials block/dict and client parameters."""
+    own = _block_settings(credentials)
+    if own is not None:
+        if client_parameters:
+            kwargs = dict(own.get("client_kwargs") or {})
+            kwargs.update({k: v for k, v in client_parameters.items() if v is not None})
+            own["client_kwargs"] = kwargs
+        return own
     fields = _fields(credentials)
     settings: dict[str, Any] = {}
     if fields.get("aws_access_key_id"):
@@ -100,8 +113,15 @@ def gcs_settings(credentials: Any = None) -> dict[str, Any]:
     """gcsfs settings from a GCP credentials block/dict (service account info or file)."""
     import json
 
+    own = _block_settings(credentials)
+    if own is not None:
+        settings = own
+        if os.environ.get("STORAGE_EMULATOR_HOST"):
+            settings.setdefault("token", "anon")
+            settings.setdefault("endpoint_url", os.environ["STORAGE_EMULATOR_HOST"])
+        return settings
     fields = _fields(credentials)
-    settings: dict[str, Any] = {}
+    settings = {}
     info = fields.get("service_account_info")
     if isinstance(info, str):
         info = json.loads(info)
@@ -120,6 +140,9 @@ def gcs_settings(credentials: Any = None) -> dict[str, Any]:
 
 def azure_settings(credentials: Any = None) -> dict[str, Any]:
     """adlfs settings from an Azure Blob Storage credentials block/dict."""
+    own = _block_settings(credentials)
+    if own is not None:
+        return own
     fields = _fields(credentials)
     settings: dict[str, Any] = {}
     if fields.get("connection_string"):
