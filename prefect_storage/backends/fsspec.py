@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -64,6 +65,10 @@ def filesystem(scheme: str, settings: Mapping[str, Any]) -> Any:
     if known is not None:
         ensure_installed(known)
     protocol = known.protocol if known is not None else scheme
+    if protocol == "gcs" and os.environ.get("STORAGE_EMULATOR_HOST"):
+        # gcsfs's zonal/HNS probing speaks gRPC to the control API, which an emulator
+        # does not serve (each probe waits for a 60 s timeout); emulators have neither.
+        os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
     try:
         return fsspec.filesystem(protocol, **dict(settings))
     except (ImportError, ValueError) as exc:

@@ -618,7 +618,7 @@ def _cone(directories: list[str] | None) -> list[str] | None:
     return sorted(set(cleaned))
 
 
-def _init_worktree(destination: Path, remote: GitRemote, partial: bool) -> Path:
+def _init_worktree(destination: Path, remote: GitRemote) -> Path:
     """A new, empty repository at ``destination`` with ``origin`` = the credential-free URL."""
     if destination.exists() and any(destination.iterdir()):
         raise StorageConfigError(
@@ -628,10 +628,10 @@ def _init_worktree(destination: Path, remote: GitRemote, partial: bool) -> Path:
     destination.mkdir(parents=True, exist_ok=True)
     _run(["init", "--quiet", str(destination)], remote, what="git init")
     git_dir = destination / ".git"
+    # Always a promisor remote: later fetches are blobless (see sync_worktree).
     settings = [("remote.origin.url", remote.url), ("remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*"),
-                ("gc.auto", "0"), ("maintenance.auto", "false"), ("advice.detachedHead", "false")]
-    if partial:
-        settings += [("remote.origin.promisor", "true"), ("remote.origin.partialclonefilter", "blob:none")]
+                ("gc.auto", "0"), ("maintenance.auto", "false"), ("advice.detachedHead", "false"),
+                ("remote.origin.promisor", "true"), ("remote.origin.partialclonefilter", "blob:none")]
     for key, value in settings:
         _run(["--git-dir", str(git_dir), "config", key, value], remote, what="git config")
     return git_dir
@@ -673,8 +673,9 @@ def sync_worktree(
     * first pull: ``git init`` + one fetch (shallow by default; blobless when only
       some ``directories`` are wanted, which become a sparse cone) + checkout;
     * later pulls: the ref is resolved with one request (``ls-remote``); when HEAD is
-      already there nothing else happens, otherwise only the new objects are fetched
-      and the tree is updated (files deleted upstream are deleted here);
+      already there nothing else happens, otherwise only the new commits and trees
+      are fetched (a full negotiation, no depth) and checkout fetches only the changed
+      files' contents; files deleted upstream are deleted here;
     * a full commit id already checked out needs no network at all;
     * ``submodules``: ``git submodule update --init --recursive`` with the same
       credentials (scoped to the origin, still never on argv or in a config file).
@@ -692,7 +693,7 @@ def sync_worktree(
         if (git_dir / "HEAD").exists():
             _check_origin(git_dir, remote)
         else:
-            git_dir = _init_worktree(destination, remote, partial)
+            git_dir = _init_worktree(destination, remote)
         state = _worktree_state(git_dir)
         head = _read_head(git_dir) if state.get("commit") else None
         pinned = ref.commit.lower() if ref.commit and FULL_SHA.match(ref.commit.lower()) else None
@@ -707,6 +708,11 @@ def sync_worktree(
             what = commit if (commit and pinned) else (ref.remote_name or "")
             if ref.commit and not pinned:
                 commit = _resolve_short_in(git_dir, remote, ref, depth)
+            elif head is not None:
+                # An update: no depth, so the server negotiates with what we have and sends
+                # only new commits and trees; blobless, so checkout then fetches just the
+                # changed files (and a force-push costs history without contents).
+                commit = _fetch_worktree(git_dir, remote, ref, what, None, True)
             else:
                 commit = _fetch_worktree(git_dir, remote, ref, what, depth, partial)
             fetched = True

@@ -274,6 +274,25 @@ class Storage(abc.ABC):
         kwargs = {f: data[f] for f in (*cls._serialized_fields, "secrets") if f in data}
         return cls(**kwargs)
 
+    # -- the modern bridge (runner storage; see storage/modern.py) -------------------------
+
+    def to_runner_storage(self) -> Any:
+        """The runner storage (``GitRepository``, ``RemoteStorage``, ``LocalStorage``) that pulls this
+        storage's source; :class:`~prefect_storage.exceptions.NoSourceError` for pickled flows."""
+        from prefect_storage.storage.modern import to_runner_storage
+
+        return to_runner_storage(self)
+
+    def to_pull_step(self) -> dict[str, Any] | list[dict[str, Any]]:
+        """The deployment pull step that fetches this storage's source (secrets as ``${NAME}`` templates)."""
+        return self.to_runner_storage().to_pull_step()
+
+    def entrypoint(self, flow_name: str) -> str:
+        """``file.py:flow_name`` (or ``pkg.module``) of ``flow_name`` relative to the pulled folder."""
+        from prefect_storage.storage.modern import entrypoint_for
+
+        return entrypoint_for(self, flow_name)
+
     def run_basic_healthchecks(self) -> None:
         """Warn about flows whose task results cannot be checkpointed anywhere."""
         for flow in self._flows.values():
