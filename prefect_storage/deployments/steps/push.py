@@ -192,9 +192,8 @@ def _md5(path: Path) -> str:
 
 
 def _remote_md5(info: Mapping[str, Any]) -> str | None:
-    etag = info.get("ETag") or info.get("etag")
-    if isinstance(etag, str) and "-" not in etag.strip('"'):
-        return etag.strip('"').lower()
+    """The MD5 the service reports for an object, as hex (GCS ``md5Hash``, Azure
+    ``content_md5``, an S3 ETag of a single-part upload), or ``None``."""
     md5 = info.get("md5Hash")
     if isinstance(md5, str):
         return base64.b64decode(md5).hex()
@@ -202,17 +201,19 @@ def _remote_md5(info: Mapping[str, Any]) -> str | None:
     raw = content.get("content_md5") if isinstance(content, Mapping) else getattr(content, "content_md5", None)
     if raw:
         return bytes(raw).hex()
+    etag = info.get("ETag") or info.get("etag")
+    if isinstance(etag, str):
+        value = etag.strip('"').lower()
+        if len(value) == 32 and all(c in "0123456789abcdef" for c in value):
+            return value
     return None
 
 
 def _filesystem(protocol: str, settings: Mapping[str, Any]) -> Any:
-    from prefect_storage.backends.optional import require
+    """The fsspec filesystem through the shared backend (scheme map, install hints, emulator quirks)."""
+    from prefect_storage.backends import fsspec as fsspec_backend
 
-    extra = {"s3": "s3", "gcs": "gcs", "abfs": "azure"}[protocol]
-    require({"s3": "s3fs", "gcs": "gcsfs", "abfs": "adlfs"}[protocol], extra=extra, purpose=f"{protocol} push steps")
-    import fsspec
-
-    return fsspec.filesystem(protocol, skip_instance_cache=True, **settings)
+    return fsspec_backend.filesystem({"abfs": "az", "gcs": "gs"}.get(protocol, protocol), dict(settings))
 
 
 def _push(protocol: str, bucket: str, folder: str, settings: Mapping[str, Any], ignore_file: str | None) -> dict[str, Any]:
