@@ -94,7 +94,8 @@ def parse_outcome(stdout: str) -> dict[str, Any] | None:
     return None
 
 
-def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+def run_main(spec: Mapping[str, Any], stdout: TextIO = sys.stdout) -> int:
+    """Configure redacted logging to standard error, run ``spec``, print its outcome line."""
     from prefect_storage.log import RedactingFilter
 
     handler = logging.StreamHandler(sys.stderr)
@@ -102,12 +103,16 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     logging.getLogger().setLevel(logging.INFO)
-    outcome = run_spec(json.load(stdin))
+    outcome = run_spec(spec)
     from prefect_storage.secrets import redact
 
     stdout.write(OUTCOME_MARKER + redact(json.dumps(outcome, default=repr)) + "\n")
     stdout.flush()
     return 0
+
+
+def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    return run_main(json.load(stdin), stdout)
 
 
 if __name__ == "__main__":
