@@ -108,3 +108,25 @@ class BackendNotInstalledError(StorageError, ImportError):
 
 class SecretNotFoundError(StorageError, KeyError, ValueError):
     """A secret name (or ``$NAME`` template) has no value in any configured place."""
+
+
+# -- agent area: run broker, flow-of-flows, KV store, artifacts ------------------------------
+
+
+class RunRegistryError(StorageError, ConnectionError):
+    """A flow run could not reach the registry (no registry configured or reachable, or
+    the agent's run broker is gone); the message says what to configure."""
+
+
+class RunOwnershipError(StorageError, PermissionError):
+    """A flow run's state was written by an agent that no longer holds the run (another
+    agent or the lost-run check already finished it)."""
+
+
+class KeyValueError(StorageError, ValueError):
+    """A key-value store operation was given a bad key or value, or a key that is missing."""
+
+
+class ArtifactError(StorageError, ValueError):
+    """An artifact operation was refused: no task run to attach to, unknown artifact id,
+    or an artifact of another flow run."""

@@ -83,7 +83,49 @@ def run_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
         }
         for task, task_state in (state.result or {}).items()
     ]
-    return {"state": "Success" if state.is_successful() else "Failed", "message": state.message, "tasks": tasks}
+    results = [
+        entry
+        for task, task_state in (state.result or {}).items()
+        for entry in task_results(task.slug, task_state)
+    ]
+    return {
+        "state": "Success" if state.is_successful() else "Failed",
+        "message": state.message,
+        "tasks": tasks,
+        "results": results,
+    }
+
+
+MAX_RESULT_BYTES = 1_000_000
+
+
+def task_results(slug: str | None, task_state: Any, map_index: int = -1) -> list[dict[str, Any]]:
+    """The records ``get_task_run_result`` reads back: state, location and, for a
+    successful task, its value pickled with cloudpickle (base64) when it is small."""
+    import base64
+
+    import cloudpickle
+
+    if slug is None:
+        return []
+    value = None
+    if task_state.is_successful():
+        try:
+            raw = cloudpickle.dumps(task_state.result)
+        except Exception:  # an unpicklable result can still be read from its location
+            raw = None
+        if raw is not None and len(raw) <= MAX_RESULT_BYTES:
+            value = base64.b64encode(raw).decode()
+    entries = [{
+        "slug": slug,
+        "map_index": map_index,
+        "state": type(task_state).__name__,
+        "location": getattr(task_state, "location", None),
+        "value": value,
+    }]
+    for index, child in enumerate(getattr(task_state, "map_states", None) or []):
+        entries.extend(task_results(slug, child, index))
+    return entries
 
 
 def parse_outcome(stdout: str) -> dict[str, Any] | None:

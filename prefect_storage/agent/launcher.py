@@ -36,6 +36,7 @@ class LaunchOutcome:
     logs: str
     exit_code: int | None = None
     timed_out: bool = False
+    results: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 class Launcher(Protocol):
@@ -232,7 +233,12 @@ def outcome_from_output(stdout: str, stderr: str, exit_code: int | None) -> Laun
             exit_code,
         )
     return LaunchOutcome(
-        outcome.get("state", "Failed"), outcome.get("message") or "", list(outcome.get("tasks") or []), stderr, exit_code
+        outcome.get("state", "Failed"),
+        outcome.get("message") or "",
+        list(outcome.get("tasks") or []),
+        stderr,
+        exit_code,
+        results=list(outcome.get("results") or []),
     )
 
 

@@ -95,11 +95,11 @@ def _preload() -> None:
     """Import what every run needs, once, in the template."""
     import cloudpickle  # noqa: F401
 
-    import prefect_storage.agent.execute  # noqa: F401
-    import prefect_storage.core.runner  # noqa: F401
-    import prefect_storage.log  # noqa: F401
-    import prefect_storage.results  # noqa: F401
-    import prefect_storage.serialization  # noqa: F401
+    import prefect_storage.agent.execute
+    import prefect_storage.core.runner
+    import prefect_storage.log
+    import prefect_storage.results
+    import prefect_storage.serialization
     import prefect_storage.storage  # noqa: F401
 
     for optional in (
