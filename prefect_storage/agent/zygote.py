@@ -106,6 +106,9 @@ def _preload() -> None:
         "prefect_storage.storage.local",
         "prefect_storage.results.local",
         "prefect_storage.core.flow",
+        "prefect_storage.core.flow_runner",
+        "prefect_storage.core.task_runner",
+        "prefect_storage.context",
         "prefect_storage.serialization.flow_pickle",
         "slugify",  # result locations; its regexes cost ~50 ms to compile
     ):
