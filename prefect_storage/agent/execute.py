@@ -155,7 +155,15 @@ def run_main(spec: Mapping[str, Any], stdout: TextIO = sys.stdout) -> int:
 
 
 def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
-    return run_main(json.load(stdin), stdout)
+    spec = json.load(stdin)
+    lifeline = spec.pop("lifeline_fd", None)
+    if isinstance(lifeline, int):  # started by a local agent: die (with our children) when it does
+        import threading
+
+        from prefect_storage.agent.zygote import watch_lifeline
+
+        threading.Thread(target=watch_lifeline, args=(lifeline,), daemon=True).start()
+    return run_main(spec, stdout)
 
 
 if __name__ == "__main__":

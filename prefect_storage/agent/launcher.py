@@ -162,6 +162,7 @@ class ProcessLauncher:
         return outcome_from_output(stdout, stderr, child.exit)
 
     def _launch_cold(self, spec: Mapping[str, Any], env: Mapping[str, str], timeout: float | None) -> LaunchOutcome:
+        life_r, life_w = os.pipe()  # the child kills its process group when this closes (the agent died)
         try:
             proc = subprocess.Popen(
                 self.command(),
@@ -172,16 +173,23 @@ class ProcessLauncher:
                 cwd=spec.get("working_dir") or self.cwd,
                 start_new_session=True,  # its own process group: a timeout kills the flow's children too
                 preexec_fn=_die_with_parent,
+                pass_fds=(life_r,),
                 text=True,
             )
         except OSError as exc:
+            os.close(life_w)
             return LaunchOutcome("Failed", f"Could not start the flow run process {self.python!r}: {exc}", [], "")
+        finally:
+            os.close(life_r)
         try:
-            stdout, stderr = proc.communicate(json.dumps(spec), timeout=timeout)
+            stdout, stderr = proc.communicate(json.dumps({**spec, "lifeline_fd": life_r}), timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             stdout, stderr = proc.communicate()
             return _timed_out(timeout, stderr, proc.returncode)
+        finally:
+            os.close(life_w)
+        _kill_pgid(proc.pid)  # what the run left behind dies with it
         return outcome_from_output(stdout, stderr, proc.returncode)
 
 

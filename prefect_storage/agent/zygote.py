@@ -197,7 +197,7 @@ def _child(sock: socket.socket, request: Mapping[str, Any], fds: Sequence[int]) 
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.close(null)
-        threading.Thread(target=_watch_lifeline, args=(lifeline,), daemon=True).start()
+        threading.Thread(target=watch_lifeline, args=(lifeline,), daemon=True).start()
         _become_run(request)
         from prefect_storage.agent import execute
 
@@ -216,7 +216,8 @@ def _child(sock: socket.socket, request: Mapping[str, Any], fds: Sequence[int]) 
         os._exit(code)
 
 
-def _watch_lifeline(fd: int) -> None:
+def watch_lifeline(fd: int) -> None:
+    """Block until the agent's end of pipe ``fd`` closes, then kill this process group."""
     with contextlib.suppress(OSError):
         while os.read(fd, 1):
             pass

@@ -111,7 +111,7 @@ def watch_flow_run(
         if time.monotonic() > deadline:
             raise RuntimeError(f"Flow run {flow_run_id} did not finish within {max_duration}.")
         time.sleep(poll_interval)
-        poll_interval = min(poll_interval * 1.5, 5.0)
+        poll_interval = min(poll_interval * 1.5, 2.0)
 
 
 __all__ = ["FlowRunView", "load_task_result", "watch_flow_run"]

@@ -122,18 +122,26 @@ def test_parent_run_by_one_agent_waits_for_a_child_run_by_another(registry_url: 
     assert {a["kind"] for a in json.loads(listing.stdout)} == {"link", "markdown"}
 
 
+def _cli(url: str, *args: str) -> object:
+    from click.testing import CliRunner
+
+    from prefect_storage.cli import cli
+
+    return CliRunner().invoke(cli, ["--registry", url, *args])
+
+
 def test_kv_cli_round_trip_and_errors(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'kv.db'}"
-    assert cli_process(url, "kv", "set", "answer", '{"n": 42}').returncode == 0
-    assert cli_process(url, "kv", "set", "plain", "hello world").returncode == 0
-    got = cli_process(url, "kv", "get", "answer")
-    assert got.returncode == 0 and json.loads(got.stdout) == {"n": 42}
-    assert json.loads(cli_process(url, "kv", "ls", "--json").stdout) == ["answer", "plain"]
-    assert cli_process(url, "kv", "rm", "plain").returncode == 0
-    missing = cli_process(url, "kv", "get", "plain")
-    assert missing.returncode == 3 and "No value found for key: plain" in missing.stderr
-    too_big = cli_process(url, "kv", "set", "big", "x" * 10_001)
-    assert too_big.returncode == 2 and "10 KB" in too_big.stderr
+    assert _cli(url, "kv", "set", "answer", '{"n": 42}').exit_code == 0
+    assert _cli(url, "kv", "set", "plain", "hello world").exit_code == 0
+    got = _cli(url, "kv", "get", "answer")
+    assert got.exit_code == 0 and json.loads(got.stdout) == {"n": 42}
+    assert json.loads(_cli(url, "kv", "ls", "--json").stdout) == ["answer", "plain"]
+    assert _cli(url, "kv", "rm", "plain").exit_code == 0
+    missing = _cli(url, "kv", "get", "plain")
+    assert missing.exit_code == 3 and "No value found for key: plain" in missing.output
+    too_big = _cli(url, "kv", "set", "big", "x" * 10_001)
+    assert too_big.exit_code == 2 and "10 KB" in too_big.output
 
 
 def test_flow_of_flows_tasks_outside_an_agent_use_the_configured_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
