@@ -167,3 +167,23 @@ def test_flow_of_flows_tasks_outside_an_agent_use_the_configured_registry(tmp_pa
     assert state.is_failed()
     (task_state,) = state.result.values()
     assert "No flow named 'not registered anywhere' is registered" in str(task_state.result)
+
+
+def test_one_idempotency_key_creates_one_child_run_under_concurrency(registry_url: str, tmp_path: Path) -> None:
+    import concurrent.futures
+
+    flow_id = load_flow(write_flow(tmp_path, "child", CHILD, "square(Parameter('n', default=2))")).register(registry=registry_url)
+    registries = [Registry(registry_url) for _ in range(4)]
+    try:
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            ids = list(pool.map(
+                lambda i: registries[i % 4].create_child_flow_run(flow_id, {"n": 3}, idempotency_key="retried-task-run").id,
+                range(16),
+            ))
+        assert len(set(ids)) == 1
+        other = registries[0].create_child_flow_run(flow_id, {"n": 3}, idempotency_key="another-key")
+        assert other.id != ids[0]
+        assert len(registries[0].list_flow_runs()) == 2
+    finally:
+        for registry in registries:
+            registry.close()
