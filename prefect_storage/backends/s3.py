@@ -19,6 +19,7 @@ from prefect_storage.exceptions import (
     FlowStorageError,
     StorageAuthError,
     StorageError,
+    with_sdk_error,
 )
 
 # One attempt per botocore call (our retry wraps it); a pool large enough for concurrent builds.
@@ -149,7 +150,20 @@ class S3Store(ObjectStore):
 
 
     def translate(self, exc: BaseException, key: str, what: str) -> BaseException:
-        """A typed, actionable error for a failed S3 call (never holding a secret)."""
+        """A typed, actionable error for a failed S3 call (never holding a secret).
+
+        When boto3 raised a ``ClientError``, the typed error is one too (classic S3
+        storage let it through), with the same ``response`` and ``operation_name``.
+        """
+        error = self._typed_error(exc, key, what)
+        response = getattr(exc, "response", None)
+        if isinstance(error, StorageError) and isinstance(response, dict) and hasattr(exc, "operation_name"):
+            return with_sdk_error(
+                error, "botocore.exceptions", "ClientError", response=response, operation_name=getattr(exc, "operation_name", what)
+            )
+        return error
+
+    def _typed_error(self, exc: BaseException, key: str, what: str) -> BaseException:
         where = self.describe(key)
         code, status = error_code(exc)
         source = aws.credential_source(self.client_options)

@@ -7,6 +7,7 @@ from typing import Any
 from prefect_storage.backends.objects import ObjectStore
 from prefect_storage.core.context import context
 from prefect_storage.secrets import render
+from prefect_storage.storage.base import require_text
 from prefect_storage.storage.objects import ObjectStorage
 
 
@@ -46,7 +47,7 @@ class Azure(ObjectStorage):
         local_script_path: str | None = None,
         **kwargs: Any,
     ) -> None:
-        self.container = container
+        self.container = require_text(container, "container", "Azure storage")
         self.connection_string_secret = connection_string_secret
         self.blob_name = blob_name
         self.overwrite = overwrite

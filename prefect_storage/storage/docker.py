@@ -179,6 +179,9 @@ class Docker(Storage):
             raise StorageConfigError("A `path` must be provided to show where flow `.py` file is stored in the image.")
         return self.path or f"{self.prefect_directory}/flows/{flow_slug(flow.name)}.prefect"
 
+    def _generated_location(self, location: str) -> bool:
+        return not self.path
+
     def build(self, push: bool = True) -> Docker:  # type: ignore[override]
         """Build the image (healthchecked), push it when ``push`` and ``registry_url``;
         return ``self``. With ``content_tag`` an unchanged image is not rebuilt."""
