@@ -43,7 +43,31 @@ def _create_child(registry: Any, run_id: str, p: dict[str, Any]) -> Any:
     )
 
 
+def _signing_configured(registry: Any, run_id: str, p: dict[str, Any]) -> bool:
+    from prefect_storage.serialization.flow_pickle import _signing_key
+
+    return _signing_key() is not None
+
+
+def _verify_signature(registry: Any, run_id: str, p: dict[str, Any]) -> bool:
+    """Check an HMAC with the agent's key for a run that does not hold it (a verify-only
+    oracle: constant-time compare, nothing about the key comes back)."""
+    import base64
+    import hashlib
+    import hmac
+
+    from prefect_storage.serialization.flow_pickle import _signing_key
+
+    key = _signing_key()
+    if key is None:
+        return False
+    expected = hmac.new(key, base64.b64decode(p["message"]), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, str(p["signature"]))
+
+
 METHODS: dict[str, Handler] = {
+    "signing_configured": _signing_configured,
+    "verify_signature": _verify_signature,
     "find_flow": _find_flow,
     "get_flow": lambda reg, _run, p: reg.get_flow(p["flow_id"]),
     "create_child_flow_run": _create_child,

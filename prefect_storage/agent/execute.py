@@ -146,12 +146,41 @@ def run_main(spec: Mapping[str, Any], stdout: TextIO = sys.stdout) -> int:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     logging.getLogger().setLevel(logging.INFO)
+    _verify_signatures_through_agent()
     outcome = run_spec(spec)
     from prefect_storage.secrets import redact
 
     stdout.write(OUTCOME_MARKER + redact(json.dumps(outcome, default=repr)) + "\n")
     stdout.flush()
     return 0
+
+
+def _verify_signatures_through_agent() -> None:
+    """A run never holds the agent's signing key: when its agent serves a broker, signed
+    flows are checked by asking the agent (which answers yes or no, nothing more)."""
+    import base64
+    import os
+
+    from prefect_storage import config
+
+    broker, token = os.environ.get("PREFECT_STORAGE_RUN_BROKER"), os.environ.get("PREFECT_STORAGE_RUN_TOKEN")
+    if not broker or not token or os.environ.get(config.SIGNING_KEY_SECRET):
+        return
+    from prefect_storage.registry.client import BrokerClient
+    from prefect_storage.serialization import flow_pickle
+
+    client = BrokerClient(broker, token)
+    answer: dict[str, bool] = {}
+
+    def configured() -> bool:
+        if "configured" not in answer:
+            answer["configured"] = bool(client.call("signing_configured"))
+        return answer["configured"]
+
+    def verify(message: bytes, signature: str) -> bool:
+        return bool(client.call("verify_signature", message=base64.b64encode(message).decode(), signature=signature))
+
+    flow_pickle.set_signature_verifier(verify, configured)
 
 
 def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:

@@ -32,6 +32,7 @@ import json
 import struct
 import sys
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from prefect_storage import config
@@ -59,6 +60,23 @@ def _signing_key() -> bytes | None:
 
     key = find(config.SIGNING_KEY_SECRET)
     return key.encode() if key else None
+
+
+# Set in a process that must check signatures without holding the key: an agent's flow
+# run asks its agent (see prefect_storage.agent.broker); (verify, key_configured).
+_VERIFIER: tuple[Callable[[bytes, str], bool], Callable[[], bool]] | None = None
+
+
+def set_signature_verifier(verify: Callable[[bytes, str], bool] | None, configured: Callable[[], bool] | None = None) -> None:
+    """Check signatures with ``verify(signed_bytes, signature_hex)`` when this process
+    has no signing key (``configured()`` says whether the verifier's side has one);
+    ``None`` removes it."""
+    global _VERIFIER
+    _VERIFIER = None if verify is None else (verify, configured or (lambda: True))
+
+
+def _key_configured() -> bool:
+    return _signing_key() is not None or (_VERIFIER is not None and _VERIFIER[1]())
 
 
 def _canonical(header: dict[str, Any]) -> bytes:
@@ -130,7 +148,7 @@ def read_envelope(data: bytes, source: str = "flow data") -> FlowEnvelope:
             )
         # A configured key means "only flows signed with it": otherwise anyone who can
         # write the file could swap in an unsigned pickle (its plain digest needs no key).
-        if not config.allow_unsigned() and _signing_key() is not None:
+        if not config.allow_unsigned() and _key_configured():
             raise FlowIntegrityError(
                 f"{source} is not signed, and a signing key (PREFECT_STORAGE_SIGNING_KEY) is configured here, so "
                 "only flows signed with it load. Re-register the flow with the key set, or set "
@@ -174,7 +192,13 @@ def _read_current(data: bytes, source: str) -> FlowEnvelope:
     verified = False
     if signature is not None:
         key = _signing_key()
-        if key is None:
+        if key is None and _VERIFIER is not None and _VERIFIER[1]():
+            if not _VERIFIER[0](_canonical(header), str(signature)):
+                raise FlowIntegrityError(
+                    f"{source} has a wrong signature: it was signed with another key, or altered after signing."
+                )
+            verified = True
+        elif key is None:
             if config.require_signature():
                 raise FlowIntegrityError(
                     f"{source} is signed but no signing key is configured here to check it; "

@@ -112,3 +112,35 @@ def test_the_broker_scopes_each_token_to_its_run(tmp_path: Path) -> None:
             broker.stop()
         with pytest.raises(RunRegistryError, match="not reachable"):
             BrokerClient(broker.path, "x").list_keys()
+
+
+def test_signed_flows_load_in_runs_that_never_see_the_signing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect_storage.storage import Local
+
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    monkeypatch.setenv("PREFECT_STORAGE_SIGNING_KEY", "a-signing-key-of-the-agent-0123456789")
+    monkeypatch.setenv("PREFECT_STORAGE_REQUIRE_SIGNATURE", "true")
+    report = tmp_path / "env.json"
+    flow = load_flow(write_flow(tmp_path, "signed", REPORT, "report()"))
+    flow.storage = Local(directory=str(tmp_path / "flows"), add_default_labels=False)  # a signed pickle
+    from prefect_storage.core.run_config import LocalRun
+
+    flow.run_config = LocalRun(env={"ENV_REPORT": str(report)})
+    flow_id = flow.register(registry=url)
+    with Registry(url) as registry:
+        good = registry.create_flow_run(flow_id)
+        assert LocalAgent(registry, hostname_label=False).start(once=True) == 1
+        assert registry.get_flow_run(good.id).state == SUCCESS, registry.get_flow_run(good.id).message
+        assert "PREFECT_STORAGE_SIGNING_KEY" not in json.loads(report.read_text())
+        # the same file signed with another key is refused by the run, through the agent's check
+        (path,) = [p for p in (tmp_path / "flows").rglob("*") if p.is_file()]
+        from prefect_storage.serialization.flow_pickle import flow_from_bytes_pickle, flow_to_bytes_pickle
+
+        original = flow_from_bytes_pickle(path.read_bytes())
+        monkeypatch.setenv("PREFECT_STORAGE_SIGNING_KEY", "another-key-entirely-9876543210")
+        path.write_bytes(flow_to_bytes_pickle(original))
+        monkeypatch.setenv("PREFECT_STORAGE_SIGNING_KEY", "a-signing-key-of-the-agent-0123456789")
+        forged = registry.create_flow_run(flow_id)
+        assert LocalAgent(registry, hostname_label=False).start(once=True) == 1
+        refused = registry.get_flow_run(forged.id)
+    assert refused.state == FAILED and "wrong signature" in refused.message
