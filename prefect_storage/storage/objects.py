@@ -72,7 +72,13 @@ class ObjectStorage(Storage):
         store = self._store()
         key = render(location)
         self.logger.info("Downloading flow from %s", store.describe(key))
-        return cached_get(store, key)
+        data = cached_get(store, key)
+        self._downloaded(store)
+        return data
+
+    def _downloaded(self, store: ObjectStore) -> None:
+        """Called after a load (downloaded or answered by the local cache); S3 logs the
+        object's version as the classic class did."""
 
     def _describe(self, location: str) -> str:
         return self._store().describe(render(location))

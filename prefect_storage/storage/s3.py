@@ -69,6 +69,15 @@ class S3(ObjectStorage):
             kwargs["result"] = S3Result(bucket=bucket, boto3_kwargs=client_options)
         super().__init__(stored_as_script=stored_as_script, **kwargs)
 
+    def _downloaded(self, store: ObjectStore) -> None:
+        meta = getattr(store, "last_object", None) or {}
+        self.logger.info(
+            "Flow successfully downloaded. ETag: %s, LastModified: %s, VersionId: %s",
+            meta.get("ETag"),
+            meta.get("LastModified"),
+            meta.get("VersionId"),
+        )
+
     def _store(self) -> ObjectStore:
         from prefect_storage.backends.s3 import S3Store
 

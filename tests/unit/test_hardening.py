@@ -573,14 +573,15 @@ def test_16_docker_classic_details(monkeypatch: pytest.MonkeyPatch) -> None:
         script.create_dockerfile_object("/tmp/unused-dir-xyz")
 
 
-def test_17_azure_connection_string_in_memory_only() -> None:
+def test_17_azure_connection_string_in_memory_only(monkeypatch: pytest.MonkeyPatch) -> None:
     import pickle
 
     from prefect_storage.results import AzureResult
     from prefect_storage.storage import Azure
 
     conn = "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=azure-key-value-xyz;BlobEndpoint=http://127.0.0.1:1/a;"
-    storage = Azure(container="c", connection_string=conn)
+    monkeypatch.setenv("AZ_CONN_SECRET", conn)
+    storage = Azure(container="c", connection_string_secret="AZ_CONN_SECRET")
     assert storage.connection_string == conn
     assert "azure-key-value-xyz" not in json.dumps(storage.serialize())
     assert b"azure-key-value-xyz" not in pickle.dumps(storage)
