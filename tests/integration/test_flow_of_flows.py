@@ -214,15 +214,14 @@ def test_start_flow_run_from_a_local_flow_run_waits_for_an_agent(tmp_path: Path,
     thread.start()
     try:
         with Flow("local parent") as flow:
-            StartFlowRun(flow_name="child", project_name="default", wait=True, parameters={"n": 5})()
-            no_project = StartFlowRun(flow_name="child")()
+            waited = StartFlowRun(flow_name="child", project_name="default", wait=True, parameters={"n": 5})()
+            no_project = StartFlowRun(flow_name="child", name="no project")()
         state = flow.run()
     finally:
         agent.stop()
         thread.join(30)
-    states = {task.name: s for task, s in state.result.items()}
-    assert states["Flow child"].is_successful() and "finished in state" in states["Flow child"].message
-    assert states[no_project.name].is_failed() and "Must provide a project name." in str(states[no_project.name].result)
+    assert state.result[waited].is_successful() and "finished in state" in state.result[waited].message
+    assert state.result[no_project].is_failed() and "Must provide a project name." in str(state.result[no_project].result)
     (child_run,) = registry.list_flow_runs(flow_name="child")
     assert child_run.state == SUCCESS and child_run.parameters == {"n": 5}
     from prefect_storage.backend import FlowRunView
