@@ -65,7 +65,20 @@ def _verify_signature(registry: Any, run_id: str, p: dict[str, Any]) -> bool:
     return hmac.compare_digest(expected, str(p["signature"]))
 
 
+def _read_block_document(reg: Any, _run: str, p: dict[str, Any]) -> dict[str, Any]:
+    """A block document's stored data (secret fields still encrypted) for a run's pull steps
+    (deploy: ``{{ prefect.blocks... }}`` in deployments, runner storages given blocks)."""
+    from prefect_storage.exceptions import BlockNotFoundError
+    from prefect_storage.registry.blocks import read_block_document
+
+    try:
+        return {"data": read_block_document(reg, str(p["block_type"]), str(p["name"])).data}
+    except BlockNotFoundError as exc:
+        return {"missing": str(exc)}
+
+
 METHODS: dict[str, Handler] = {
+    "read_block_document": _read_block_document,
     "signing_configured": _signing_configured,
     "verify_signature": _verify_signature,
     "find_flow": _find_flow,

@@ -43,7 +43,15 @@ def save_document(block_type: str, name: str, data: Mapping[str, Any], overwrite
 def read_document(block_type: str, name: str) -> dict[str, Any]:
     from prefect_storage.registry.blocks import read_block_document
 
-    return read_block_document(registry(), block_type, name).data
+    reg = registry()
+    if not hasattr(reg, "_begin") and hasattr(reg, "call"):  # inside an agent run: through its broker
+        from prefect_storage.exceptions import BlockNotFoundError
+
+        answer = reg.call("read_block_document", block_type=block_type, name=name)
+        if "missing" in answer:
+            raise BlockNotFoundError(answer["missing"])
+        return dict(answer["data"])
+    return read_block_document(reg, block_type, name).data
 
 
 def list_documents(block_type: str | None = None) -> list[Any]:

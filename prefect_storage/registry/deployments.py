@@ -131,12 +131,14 @@ def upsert_deployment(
     full_name = f"{flow_name}/{name}"
     job_variables = dict(spec.get("job_variables") or {})
     image = spec.get("image") or job_variables.get("image")
-    run_config: dict[str, Any] = {"type": "DeploymentRun", "labels": [], "env": dict(job_variables.get("env") or {})}
+    # the classic run config kinds the agents launch: DockerRun when the code is in an image
+    run_config: dict[str, Any] = {"type": "UniversalRun", "labels": [], "env": dict(job_variables.get("env") or {})}
     work_pool = spec.get("work_pool")
     if work_pool:
         run_config["labels"] = [pool_label(work_pool)]
     run_config["labels"] = sorted({*run_config["labels"], *(spec.get("labels") or [])})
     if image:
+        run_config["type"] = "DockerRun"
         run_config["image"] = image
     if job_variables.get("working_dir"):
         run_config["working_dir"] = job_variables["working_dir"]
