@@ -25,7 +25,6 @@ import contextlib
 import functools
 import inspect
 import io
-import logging
 import os
 import sys
 import threading
@@ -39,7 +38,13 @@ if TYPE_CHECKING:
 
 __all__ = ["ModernFlow", "flow", "to_modern_flow"]
 
-logger = logging.getLogger("prefect_storage.flow_runs")
+
+
+def _logger() -> Any:
+    # `import prefect_storage` must not import logging (see test_import_pulls_in_no_sdk)
+    import logging
+
+    return logging.getLogger("prefect_storage.flow_runs")
 
 # Prefect 3 keyword arguments accepted for source compatibility that change nothing here.
 _IGNORED_OPTIONS = frozenset(
@@ -80,13 +85,13 @@ class _PrintToLog(io.TextIOBase):
         self._buffer += text
         while "\n" in self._buffer:
             line, self._buffer = self._buffer.split("\n", 1)
-            logger.info("%s", line, extra={"flow_name": self.flow_name})
+            _logger().info("%s", line, extra={"flow_name": self.flow_name})
         return len(text)
 
     def flush(self) -> None:
         self.target.flush()
         if self._buffer:
-            logger.info("%s", self._buffer, extra={"flow_name": self.flow_name})
+            _logger().info("%s", self._buffer, extra={"flow_name": self.flow_name})
             self._buffer = ""
 
 
@@ -260,7 +265,7 @@ class ModernFlow:
             except Exception as exc:
                 last = exc
             if attempt < self.retries:
-                logger.warning("Flow %r failed (%s); retry %d of %d", self.name, last, attempt + 1, self.retries)
+                _logger().warning("Flow %r failed (%s); retry %d of %d", self.name, last, attempt + 1, self.retries)
                 await asyncio.sleep(self.retry_delay_seconds)
         assert last is not None
         if return_state:
@@ -279,7 +284,7 @@ class ModernFlow:
             except Exception as exc:
                 if attempt >= self.retries:
                     raise
-                logger.warning("Flow %r failed (%s); retry %d of %d", self.name, exc, attempt + 1, self.retries)
+                _logger().warning("Flow %r failed (%s); retry %d of %d", self.name, exc, attempt + 1, self.retries)
                 time.sleep(self.retry_delay_seconds)
         raise AssertionError("unreachable")
 
