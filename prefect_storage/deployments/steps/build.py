@@ -55,7 +55,9 @@ def auto_dockerfile(project: str, base_image: str, has_requirements: bool, wheel
         wheelhouse="wheels" if wheelhouse else None,
     )
     workdir = f"{WORKDIR_ROOT}/{project}"
-    lines = [f"FROM {base_image}", "", *install_lines(spec)]
+    # Debian-based images refuse system-wide pip installs without this (PEP 668), as the
+    # classic Docker storage does too
+    lines = [f"FROM {base_image}", "ENV PIP_BREAK_SYSTEM_PACKAGES=1 PIP_DISABLE_PIP_VERSION_CHECK=1", *install_lines(spec)]
     if wheelhouse:
         lines[2] = f"COPY .prefect-storage-wheels {WORKDIR_ROOT}/wheels"
     if has_requirements:
