@@ -1,18 +1,18 @@
-"""Executors: where the flow runner runs tasks (``LocalExecutor`` by default; Dask ones lazily)."""
-
-from __future__ import annotations
+"""Executors run the flow's tasks (classic ``prefect.executors``). ``LocalExecutor``
+(the default) runs them one by one in this thread; the Dask executors live in
+:mod:`prefect_storage.core.executors.dask` and are imported on first use."""
 
 from typing import Any
 
-from prefect_storage.core.executors.base import Executor, LocalExecutor
+from prefect_storage.core.executors.base import Executor
+from prefect_storage.core.executors.local import LocalExecutor
 
 __all__ = ["DaskExecutor", "Executor", "LocalDaskExecutor", "LocalExecutor"]
 
 
 def __getattr__(name: str) -> Any:
-    # The Dask executors' module imports nothing heavy, but keep it off the import path anyway.
     if name in ("DaskExecutor", "LocalDaskExecutor"):
         from prefect_storage.core.executors import dask
 
         return getattr(dask, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    raise AttributeError(name)
