@@ -141,3 +141,14 @@ class PrefectException(Exception):
 
 class EngineFeatureNotSupportedError(PrefectException, RuntimeError):
     """A classic engine feature that needs the hosted backend (e.g. manual approval)."""
+
+
+# --- executors (dask helper) -------------------------------------------------------------
+
+
+class ExecutorConfigError(StorageError, ValueError):
+    """An executor was given arguments that cannot work (the message says which and why)."""
+
+
+class ExecutorNotStartedError(StorageError, RuntimeError):
+    """Work was submitted to an executor outside its ``start()`` block."""
