@@ -30,7 +30,7 @@ def visualize(
     flow: Flow,
     flow_state: State | None = None,
     filename: str | None = None,
-    format: str | None = None,  # noqa: A002 - classic name
+    format: str | None = None,
     horizontal: bool = False,
 ) -> Any:
     """Build a ``graphviz.Digraph`` of ``flow``: tasks are nodes (boxes labelled

@@ -482,7 +482,7 @@ class DaskExecutor(Executor):
                 continue
             try:
                 exc: BaseException = f.exception(timeout=5) if f.status == "error" else RuntimeError(f"future {f.status}")
-            except BaseException as err:  # noqa: BLE001 - any failure to learn the cause is reported as the cause
+            except BaseException as err:
                 exc = err
             self.logger.error("Dask lost the run of %s: %r", f.key, exc)
             values[f.key] = _lost_task_state(exc, self._contexts.get(f.key))
