@@ -152,6 +152,12 @@ def _renaming_handler(task, old, new):
     return new
 
 
+@task(timeout=1)
+def too_slow():
+    time.sleep(2)
+    return "finished anyway"
+
+
 @task(state_handlers=[_renaming_handler])
 def plain(x):
     return x + 1
@@ -162,6 +168,7 @@ def _semantics_flow(marker: Path) -> Flow:
         flaky(str(marker))
         on_failure(upstream_tasks=[boom()])
         plain.map([1, 2, 3])
+        too_slow()
     return flow
 
 
@@ -179,7 +186,7 @@ def _summary(flow: Flow, state) -> dict:
 
 
 @pytest.mark.parametrize("kind", ["dask", "threads", "processes"])
-def test_retries_triggers_and_state_handlers_behave_as_with_the_local_executor(kind, dask_cluster, tmp_path):
+def test_retries_timeouts_triggers_and_state_handlers_behave_as_with_the_local_executor(kind, dask_cluster, tmp_path):
     executor = {
         "dask": lambda: DaskExecutor(address=dask_cluster.address),
         "threads": lambda: LocalDaskExecutor("threads", num_workers=2),
@@ -192,6 +199,7 @@ def test_retries_triggers_and_state_handlers_behave_as_with_the_local_executor(k
     assert _summary(other_flow, other) == _summary(local_flow, local)
     assert type(other).__name__ == type(local).__name__
     assert (tmp_path / kind).read_text() == "2"  # retried once, on the executor
+    assert _summary(other_flow, other)["too_slow"][0] == "TimedOut"
 
 
 RECORD_PID = '''
