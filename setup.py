@@ -26,6 +26,7 @@ EXTRAS = {
     "postgres": ["psycopg[binary]>=3.1"],
     "pandas": ["pandas>=1.5"],
     "dask": ["dask>=2023.6", "distributed>=2023.6"],
+    "viz": ["graphviz>=0.20"],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 EXTRAS["test"] = [

@@ -208,8 +208,6 @@ class DeploymentError(StorageError, ValueError):
 
 class DeploymentNotFoundError(DeploymentError, LookupError):
     """No deployment of that name is registered."""
-
-
 # ---------------------------------------------------------------------------- engine
 
 
@@ -351,3 +349,11 @@ class drop_hidden_context:
                 link.__context__ = None
             link = link.__cause__ or link.__context__
         return False
+
+
+class ExecutorConfigError(StorageError, ValueError):
+    """An executor was given arguments that cannot work (the message says which and why)."""
+
+
+class ExecutorNotStartedError(StorageError, RuntimeError):
+    """Work was submitted to an executor outside its ``start()`` block."""

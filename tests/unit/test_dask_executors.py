@@ -190,3 +190,22 @@ def test_missing_dask_names_the_extra(tmp_path):
     assert len(lines) == 2, out.stdout + out.stderr
     assert all("prefect-storage[dask]" in line for line in lines)
     assert BackendNotInstalledError.__mro__[1:]  # typed, ImportError-based
+
+
+def test_futures_travel_as_markers_inside_objects_the_executor_does_not_open():
+    from prefect_storage.core.executors.dask import DaskFuture, LocalDaskFuture, _Unresolved
+
+    handle = DaskFuture(None, {"task_name": "inc", "task_index": 3})
+    copy = cloudpickle.loads(cloudpickle.dumps({"state": handle}))
+    assert isinstance(copy["state"], _Unresolved) and "inc" in repr(copy["state"])
+    local = cloudpickle.loads(cloudpickle.dumps(LocalDaskFuture("k-1")))
+    assert local.key == "k-1"
+
+
+def test_local_dask_wait_of_a_foreign_future_is_refused():
+    from prefect_storage.core.executors.dask import LocalDaskFuture
+
+    ex = LocalDaskExecutor("synchronous")
+    with ex.start():
+        with pytest.raises(ExecutorNotStartedError, match="not submitted to this executor"):
+            ex.wait(LocalDaskFuture("elsewhere"))
