@@ -350,10 +350,3 @@ class drop_hidden_context:
             link = link.__cause__ or link.__context__
         return False
 
-
-class ExecutorConfigError(StorageError, ValueError):
-    """An executor was given arguments that cannot work (the message says which and why)."""
-
-
-class ExecutorNotStartedError(StorageError, RuntimeError):
-    """Work was submitted to an executor outside its ``start()`` block."""
