@@ -108,3 +108,10 @@ class BackendNotInstalledError(StorageError, ImportError):
 
 class SecretNotFoundError(StorageError, KeyError, ValueError):
     """A secret name (or ``$NAME`` template) has no value in any configured place."""
+
+
+# -- schedules (issue 12) ----------------------------------------------------------------
+
+
+class ScheduleSerializationError(StorageError, ValueError):
+    """A schedule cannot be stored or read back: a custom filter or clock, or bad data."""
