@@ -303,8 +303,8 @@ class Scheduler:
         if rows or self.late_run_window is not None:
             with self.registry._begin() as conn:
                 if runs:
-                    result = conn.execute(_insert_ignore(conn, r), runs)
-                    created = max(int(result.rowcount or 0), 0)
+                    # RETURNING counts what this scheduler inserted (rowcount of a batch is driver-specific)
+                    created = len(conn.execute(_insert_ignore(conn, r).returning(r.c.id), runs).all())
                 if marks:
                     conn.execute(
                         s.update()

@@ -197,10 +197,10 @@ def test_three_agents_and_a_scheduler_create_each_of_200_times_exactly_once(regi
     try:
         _wait_for(lambda: all(p.said("Agent a") for p in procs[:3]) and procs[3].said("Scheduler started"), 60, "processes")
         start = datetime.datetime.now(UTC) + datetime.timedelta(seconds=1.5)
-        interval = datetime.timedelta(milliseconds=25)
+        interval = datetime.timedelta(milliseconds=10)
         # labels no agent has: this test is about creating runs, not running them
-        code = ("Schedule(clocks=[clocks.IntervalClock(datetime.timedelta(milliseconds=25), start_date=START,"
-                " end_date=START + datetime.timedelta(milliseconds=25 * 199), labels=['nowhere'])])")
+        code = ("Schedule(clocks=[clocks.IntervalClock(datetime.timedelta(milliseconds=10), start_date=START,"
+                " end_date=START + datetime.timedelta(milliseconds=10 * 199), labels=['nowhere'])])")
         _register(tmp_path, registry_url, "race", code, start)
         end = start + 199 * interval
         _wait_for(lambda: datetime.datetime.now(UTC) > end + datetime.timedelta(seconds=0.5), 60, "the last time")
