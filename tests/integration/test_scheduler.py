@@ -249,3 +249,24 @@ def one():
         assert run.started <= ran_at < due_at + datetime.timedelta(seconds=10)
         scheduled.append(due_at)
     assert len(set(scheduled)) == len(scheduled) and all(t.microsecond == 0 for t in scheduled)
+
+
+def test_a_version_1_registry_is_upgraded_in_place(registry_url: str, tmp_path: Path) -> None:
+    flow_id = load_flow(write_flow(tmp_path, "old")).register(registry=registry_url)
+    with Registry(registry_url) as registry:
+        old_run = registry.create_flow_run(flow_id)
+        with registry.engine.begin() as conn:  # take the registry back to what version 1 made
+            conn.exec_driver_sql("DROP INDEX uq_flow_runs_schedule_time")
+            conn.exec_driver_sql("DROP INDEX ix_flow_runs_state_start")
+            for column in ("scheduled_start_time", "schedule_id", "schedule_event"):
+                conn.exec_driver_sql(f"ALTER TABLE flow_runs DROP COLUMN {column}")
+            conn.exec_driver_sql("DROP TABLE schedules")
+            conn.execute(sa.update(schema.schema_version).values(version=1))
+    with Registry(registry_url) as registry:
+        assert registry.migrate() == schema.LATEST >= 2
+        assert registry.get_flow_run(old_run.id).scheduled_start_time is None
+        assert [r.id for r in registry.claim_flow_runs(set(), "a")] == [old_run.id]
+    code = "Schedule(clocks=[clocks.IntervalClock(datetime.timedelta(minutes=1))])"
+    _register(tmp_path, registry_url, "new", code, _now())
+    with Registry(registry_url) as registry:
+        assert Scheduler(registry, max_runs=3).step().created == 3
