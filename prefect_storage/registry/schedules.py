@@ -355,6 +355,7 @@ class Scheduler:
                 ids = missing[chunk : chunk + 500]
                 for sid, updated, data in conn.execute(sa.select(s.c.id, s.c.updated, s.c.schedule).where(s.c.id.in_(ids))):
                     self._load(sid, updated, data)
+            missed = self._mark_missed(conn, now)  # in this transaction: an idle poll writes once at most
         runs: list[dict[str, Any]] = []
         marks: list[dict[str, Any]] = []
         for row in rows:
@@ -365,7 +366,7 @@ class Scheduler:
             runs.extend(new_runs)
             marks.append({"sid": row.id, "check_after": check_after, "created_until": created_until})
         created = 0
-        if rows or self.late_run_window is not None:
+        if marks:
             with self.registry._begin() as conn:
                 if runs:
                     created = _insert_runs(conn, runs)
@@ -378,9 +379,6 @@ class Scheduler:
                     )
                 if runs:
                     self._follow_new_versions(conn)
-                missed = self._mark_missed(conn, now)
-        else:
-            missed = 0
         if created or missed:
             logger.info("Scheduler created %d run(s), marked %d missed run(s)", created, missed)
         return StepResult(schedules=len(rows), created=created, missed=missed)
@@ -485,4 +483,13 @@ def scheduler_step(registry: Registry) -> StepResult:
         scheduler = _SCHEDULERS.get(id(registry))
         if scheduler is None or scheduler.registry is not registry:
             scheduler = _SCHEDULERS[id(registry)] = Scheduler(registry)
-    return scheduler.step()
+    try:
+        return scheduler.step()
+    except Exception as exc:
+        from prefect_storage.registry.errors import is_transient
+
+        if is_transient(exc):
+            raise  # the agent retries an unreachable registry
+        # a scheduler bug must not stop an agent from running the runs that exist
+        logger.exception("Scheduler step failed; this agent goes on claiming runs")
+        return StepResult(schedules=0, created=0, missed=0)
