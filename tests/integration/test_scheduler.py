@@ -270,3 +270,25 @@ def test_a_version_1_registry_is_upgraded_in_place(registry_url: str, tmp_path: 
     _register(tmp_path, registry_url, "new", code, _now())
     with Registry(registry_url) as registry:
         assert Scheduler(registry, max_runs=3).step().created == 3
+
+
+def test_a_late_run_starts_with_its_original_scheduled_time_in_context(tmp_path: Path) -> None:
+    from prefect_storage.agent.local import LocalAgent
+
+    registry_url = f"sqlite:///{tmp_path / 'registry.db'}"
+    record = tmp_path / "ran.txt"
+    body = f'''
+@task
+def one():
+    with open({str(record)!r}, "w") as fh:
+        fh.write(context.scheduled_start_time.isoformat())
+'''
+    due = _now() - datetime.timedelta(minutes=5)
+    _register(tmp_path, registry_url, "late start", "Schedule(clocks=[clocks.DatesClock([START])])", due, body=body)
+    with Registry(registry_url) as registry:
+        Scheduler(registry).step(now=due - datetime.timedelta(minutes=1))  # made while an agent was still up
+        assert LocalAgent(registry, hostname_label=False, poll_interval=0.1).start(once=True) == 1
+        (run,) = _scheduled_runs(registry)
+    assert run.state == SUCCESS and run.scheduled_start_time == due
+    assert datetime.datetime.fromisoformat(record.read_text()) == due  # not the time it actually started
+    assert run.started - due >= datetime.timedelta(minutes=5)
