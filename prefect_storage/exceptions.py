@@ -350,3 +350,10 @@ class drop_hidden_context:
             link = link.__cause__ or link.__context__
         return False
 
+
+
+# -- schedules (issue 12) ----------------------------------------------------------------
+
+
+class ScheduleSerializationError(StorageError, ValueError):
+    """A schedule cannot be stored or read back: a custom filter or clock, or bad data."""
