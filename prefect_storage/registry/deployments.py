@@ -107,6 +107,31 @@ def _parameter_schema(schema_in: Iterable[Mapping[str, Any]], defaults: Mapping[
     return params
 
 
+def classic_schedule(entries: Iterable[Mapping[str, Any]], paused: bool = False) -> dict[str, Any] | None:
+    """The deployment's active ``cron``/``interval`` schedules as a classic serialized
+    ``Schedule`` (what the scheduler serves), or ``None``. Clocks are anchored at a fixed
+    date, so deploying the same schedules again changes nothing."""
+    if paused:
+        return None
+    from prefect_storage.core.schedules import Schedule, clocks
+
+    found: list[Any] = []
+    for entry in entries:
+        if not entry.get("active", True):
+            continue
+        zone: datetime.tzinfo = datetime.timezone.utc
+        if entry.get("timezone"):
+            import zoneinfo
+
+            zone = zoneinfo.ZoneInfo(str(entry["timezone"]))
+        anchor = datetime.datetime(2020, 1, 1, tzinfo=zone)
+        if entry.get("cron"):
+            found.append(clocks.CronClock(str(entry["cron"]), start_date=anchor))
+        elif entry.get("interval"):
+            found.append(clocks.IntervalClock(datetime.timedelta(seconds=float(entry["interval"])), start_date=anchor))
+    return Schedule(clocks=found).serialize() if found else None
+
+
 def upsert_deployment(
     registry: Registry,
     flow_name: str,
@@ -160,11 +185,15 @@ def upsert_deployment(
         "storage": storage,
         "tags": list(spec.get("tags") or []),
         "schedules": list(spec.get("schedules") or []),
+        "schedule": classic_schedule(spec.get("schedules") or [], bool(spec.get("paused"))),
     }
     key = hashlib.sha256(json.dumps(serialized, sort_keys=True).encode()).hexdigest()
     flow_record, _ = registry.add_flow_version(
         DEPLOYMENTS_PROJECT, full_name, serialized, storage, run_config["labels"], key
     )
+    from prefect_storage.registry.schedules import sync_flow_schedule
+
+    sync_flow_schedule(registry, flow_record, serialized["schedule"])  # the scheduler creates its runs
     now = utcnow()
     values = {
         "flow_id": flow_record.id,
@@ -215,6 +244,10 @@ def list_deployments(registry: Registry, work_pool: str | None = None) -> list[D
 def delete_deployment(registry: Registry, name: str) -> DeploymentRecord:
     """Remove the deployment; its flow row is archived (past runs and logs stay)."""
     record = get_deployment(registry, name)
+    if record.flow_id is not None:
+        from prefect_storage.registry.schedules import sync_flow_schedule
+
+        sync_flow_schedule(registry, registry.get_flow(record.flow_id), None)  # its future runs go too
     f, p = schema.flows, schema.projects
     with registry._begin() as conn:
         project_id = conn.execute(sa.select(p.c.id).where(p.c.name == DEPLOYMENTS_PROJECT)).scalar()

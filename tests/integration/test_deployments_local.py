@@ -184,3 +184,24 @@ def test_migrate_classic_flows_to_deployments(registry_url: str, tmp_path: Path)
         assert registry.get_flow_run(run.id).state == "Success", registry.get_flow_run(run.id).message
     run, logs = run_deployment(registry_url, "pickled-flow/migrated", None)
     assert run.state == "Success", (run.message, logs)
+
+
+def test_deployment_schedules_are_served_by_the_scheduler(registry_url: str, tmp_path: Path) -> None:
+    from prefect_storage.registry.deployments import delete_deployment
+    from prefect_storage.registry.schedules import list_schedules, scheduler_step
+
+    project = write(tmp_path / "s", {"f.py": MY_FLOW})
+    from prefect_storage.serialization.entrypoint import load_entrypoint
+
+    flow = load_entrypoint("f.py:my_flow", project)
+    flow.deploy(name="every-minute", interval=60, print_next_steps=False, registry=registry_url)
+    flow.deploy(name="every-minute", interval=60, print_next_steps=False, registry=registry_url)  # unchanged
+    with Registry(registry_url) as registry:
+        (info,) = list_schedules(registry)
+        assert info.flow_name == "my-flow/every-minute"
+        scheduler_step(registry)
+        runs = registry.list_flow_runs(flow_name="my-flow/every-minute")
+        assert runs and {r.state for r in runs} == {"Scheduled"}
+        assert registry.find_flow("my-flow/every-minute").version == 1
+        delete_deployment(registry, "my-flow/every-minute")
+        assert list_schedules(registry) == []
