@@ -27,8 +27,8 @@ from prefect_storage.core import (
     UniversalRun,
     task,
 )
-from prefect_storage.core.modern_flow import flow
 from prefect_storage.core.edges import flatten, mapped, unmapped
+from prefect_storage.core.modern_flow import flow
 from prefect_storage.core.utilities import apply_map, tags
 
 __all__ = [
@@ -42,8 +42,8 @@ __all__ = [
     "apply_map",
     "case",
     "context",
-    "flow",
     "flatten",
+    "flow",
     "mapped",
     "resource_manager",
     "tags",

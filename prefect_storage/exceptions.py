@@ -48,10 +48,8 @@ __all__ = [
     "FlowNameConflictError",
     "FlowNotFoundError",
     "FlowStorageError",
-    "NoSourceError",
-
-
     "FlowWriteError",
+    "NoSourceError",
     "SecretNotFoundError",
     "SerializedStorageError",
     "StorageAuthError",
@@ -59,8 +57,6 @@ __all__ = [
     "StorageError",
     "UnknownFlowError",
     "UnknownSchemeError",
-
-
     "drop_hidden_context",
     "with_sdk_error",
 ]
