@@ -205,3 +205,34 @@ def test_deployment_schedules_are_served_by_the_scheduler(registry_url: str, tmp
         assert registry.find_flow("my-flow/every-minute").version == 1
         delete_deployment(registry, "my-flow/every-minute")
         assert list_schedules(registry) == []
+
+
+def test_serve_runs_its_deployment_in_process(registry_url: str, tmp_path: Path) -> None:
+    from prefect_storage.registry.deployments import create_deployment_run, get_deployment
+    from prefect_storage.serialization.entrypoint import load_entrypoint
+
+    project = write(tmp_path / "served", {"f.py": MY_FLOW})
+    flow = load_entrypoint("f.py:my_flow", project)
+    assert flow.serve(name="served", once=True, registry=registry_url) == 0  # registered; nothing scheduled yet
+    with Registry(registry_url) as registry:
+        assert get_deployment(registry, "my-flow/served").work_pool == "serve:my-flow/served"
+        run = create_deployment_run(registry, "my-flow/served", {"name": "Served"})
+    assert flow.serve(name="served", once=True, registry=registry_url) == 1
+    with Registry(registry_url) as registry:
+        assert registry.get_flow_run(run.id).state == "Success"
+        assert "Hello Served!" in "\n".join(e.message for e in registry.get_logs(run.id))
+
+
+def test_init_command_and_pip_install_step(registry_url: str, tmp_path: Path) -> None:
+    from prefect_storage.deployments.steps.utility import pip_install_requirements
+
+    project = tmp_path / "fresh"
+    project.mkdir()
+    done = cli(registry_url, "init", "--recipe", "s3", "--field", "bucket=b", "--field", "folder=f", cwd=project)
+    assert "prefect.yaml" in done.stdout and (project / ".prefectignore").is_file()
+    again = cli(registry_url, "init", "--recipe", "s3", "--field", "bucket=b", "--field", "folder=f", cwd=project, check=False)
+    assert again.returncode == 1 and "--force" in again.stderr
+    (project / "requirements.txt").write_text("# nothing to install\n")
+    assert pip_install_requirements(str(project))["stdout"] is not None
+    with pytest.raises(FileNotFoundError):
+        pip_install_requirements(str(project), "missing.txt")
