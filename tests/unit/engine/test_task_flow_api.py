@@ -118,7 +118,7 @@ def test_flow_graph_api() -> None:
     flow = Flow("g", None, None, None, None, [a])  # classic positional order: tasks is 6th
     assert flow.tasks == {a}
     edges = flow.chain(a, b, c)
-    assert [repr(e) for e in edges][0] == "<Edge(key=None, mapped=False, flattened=False): a to b>"
+    assert repr(edges[0]) == "<Edge(key=None, mapped=False, flattened=False): a to b>"
     assert flow.upstream_tasks(c) == {b} and flow.downstream_tasks(a) == {b}
     assert flow.edges_to(b) == {Edge(a, b)} and flow.sorted_tasks() == (a, b, c)
     assert flow.sorted_tasks(root_tasks=[b]) == (b, c)
