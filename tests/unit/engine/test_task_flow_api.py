@@ -164,7 +164,8 @@ def test_flow_serialize_is_classic_metadata() -> None:
     data = flow.serialize()
     assert set(data) >= {"__version__", "edges", "name", "parameters", "reference_tasks", "run_config", "schedule", "storage", "tasks", "type"}
     assert t.slug == "add-1"  # classic side effect: serialize writes the flow's slugs onto tasks
-    (entry,) = data["tasks"]
+    entry = next(e for e in data["tasks"] if e["name"] == "add")
+    assert {e["name"] for e in data["tasks"]} == {"p", "add"}
     assert entry["name"] == "add" and entry["trigger"].endswith("all_successful") and "inputs" in entry
     assert data["edges"][0]["upstream_task"]["slug"] == "p"
     with pytest.raises(ValueError, match="return_tasks"):
