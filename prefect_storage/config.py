@@ -22,6 +22,7 @@ lookup costs one ``os.environ`` read.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 SIGNING_KEY_SECRET = "PREFECT_STORAGE_SIGNING_KEY"
@@ -53,7 +54,9 @@ def env_flag(*names: str, default: bool) -> bool:
 
 def home_dir() -> Path:
     """The folder that holds flows, results, the registry and local secrets."""
-    raw = os.environ.get("PREFECT_STORAGE_HOME") or os.environ.get("PREFECT__HOME_DIR") or "~/.prefect"
+    engine = sys.modules.get("prefect_storage.core.configuration")  # classic set_temporary_config({"home_dir": ...})
+    override = engine.config.get("home_dir") if engine is not None else None
+    raw = override or os.environ.get("PREFECT_STORAGE_HOME") or os.environ.get("PREFECT__HOME_DIR") or "~/.prefect"
     return Path(raw).expanduser()
 
 

@@ -680,17 +680,25 @@ class Flow:
         return flow_state
 
     def _store_caches(self, task_states: dict[Task, State]) -> None:
+        """Keep this run's unexpired Cached states (mapped children too) in the process-wide
+        ``context.caches``, after the older ones: the first valid candidate wins."""
         from prefect_storage.core.state import Cached, Mapped
 
         caches = _GLOBAL.setdefault("caches", {})
         now = datetime.datetime.now(datetime.timezone.utc)
         for t, s in task_states.items():
-            candidates = list(s.map_states) if isinstance(s, Mapped) else [s]
-            for c in candidates:
-                if isinstance(c, Cached) and t.cache_for is not None:
-                    key = t.cache_key or t.name
-                    kept = [x for x in caches.get(key, []) if x.cached_result_expiration is None or x.cached_result_expiration > now]
-                    caches[key] = [c, *[x for x in kept if x is not c]]
+            if isinstance(s, Cached):
+                new = [s]
+            elif isinstance(s, Mapped):
+                new = [c for c in s.map_states if isinstance(c, Cached)]
+            else:
+                new = []
+            key = t.cache_key or t.name
+            if not new and key not in caches:
+                continue
+            caches[key] = [
+                c for c in caches.get(key, []) + new if c.cached_result_expiration and c.cached_result_expiration > now
+            ]
 
     def visualize(self, flow_state: State | None = None, filename: str | None = None, format: str | None = None, horizontal: bool = False) -> Any:
         """A ``graphviz.Digraph`` of the flow (needs the ``viz`` extra); with ``filename``
@@ -699,18 +707,12 @@ class Flow:
 
         return visualize(self, flow_state=flow_state, filename=filename, format=format, horizontal=horizontal)
 
-    def diagnostics(self, **kwargs: Any) -> dict[str, Any]:
-        """Basic facts about this flow (name, task and edge counts, schedule, storage)."""
-        return {
-            "flow_information": {
-                "name": self.name,
-                "tasks": len(self.tasks),
-                "edges": len(self.edges),
-                "schedule": self.schedule is not None,
-                "storage": type(self.storage).__name__ if self.storage is not None else None,
-                "result": type(self.result).__name__ if self.result is not None else None,
-            }
-        }
+    def diagnostics(self, include_secret_names: bool = False) -> str:
+        """JSON facts for a bug report: system, overridden config keys and ``PREFECT__``
+        variable names, the flow's parts (types and presence only; no values)."""
+        from prefect_storage.core.diagnostics import diagnostic_info
+
+        return diagnostic_info(self, include_secret_names=include_secret_names)
 
     # -- saving to a file ---------------------------------------------------------------
 

@@ -505,7 +505,7 @@ class FlowRunner(Runner):
         else:
             self.logger.info("Flow run SUCCESS: no reference tasks failed")
             state = Success(message="No reference tasks failed.", result=return_states)
-        handler = self.flow.terminal_state_handler
+        handler = getattr(self.flow, "terminal_state_handler", None)  # flows pickled by older versions lack it
         if handler is not None:
             new_state = handler(self.flow, state, set(expanded_key))
             if new_state is not None:
