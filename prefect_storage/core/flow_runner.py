@@ -27,7 +27,14 @@ if TYPE_CHECKING:
     from prefect_storage.core.task import Task
     from prefect_storage.results.base import Result
 
-__all__ = ["FlowRunner", "FlowRunnerInitializeResult", "run_task"]
+__all__ = [
+    "ENDRUN",
+    "FlowRunner",
+    "FlowRunnerInitializeResult",
+    "flatten_mapped_children",
+    "flatten_upstream_state",
+    "run_task",
+]
 
 
 class FlowRunnerInitializeResult(NamedTuple):
@@ -241,9 +248,7 @@ class FlowRunner(Runner):
         if executor is None:
             executor = self.flow.executor
         if executor is None:
-            from prefect_storage.core.executors.local import LocalExecutor
-
-            executor = LocalExecutor()
+            executor = _default_executor_class()()
         token = None
         try:
             state, task_states, run_context, task_contexts = self.initialize_run(
@@ -511,6 +516,28 @@ class FlowRunner(Runner):
             if new_state is not None:
                 state = new_state
         return state
+
+
+def _default_executor_class() -> type:
+    """``config.engine.executor.default_class`` (a class or a dotted name), else LocalExecutor."""
+    from prefect_storage.core.configuration import config
+    from prefect_storage.core.executors.local import LocalExecutor
+
+    value = config.get_nested("engine.executor.default_class")
+    if isinstance(value, type):
+        return value
+    if not value or value in ("prefect_storage.executors.LocalExecutor", "prefect.executors.LocalExecutor"):
+        return LocalExecutor
+    from prefect_storage.core.serialize import from_qualified_name
+
+    name = "prefect_storage" + value[len("prefect") :] if value.split(".")[0] == "prefect" else value
+    try:
+        return from_qualified_name(name)  # type: ignore[no-any-return]
+    except Exception:
+        import warnings
+
+        warnings.warn(f"Could not import {value}; using prefect_storage.executors.LocalExecutor instead.", stacklevel=3)
+        return LocalExecutor
 
 
 def _expand(states: Iterable[State]) -> list[State]:

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from prefect_storage.core.edges import Edge
     from prefect_storage.core.task import Task
 
-__all__ = ["TaskRunner", "TaskRunnerInitializeResult", "run_task_now", "run_with_timeout"]
+__all__ = ["ENDRUN", "RedirectToLog", "TaskRunner", "TaskRunnerInitializeResult", "run_task_now", "run_with_timeout"]
 
 
 class TaskRunnerInitializeResult(NamedTuple):
