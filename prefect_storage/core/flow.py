@@ -619,6 +619,8 @@ class Flow:
         missing = sorted(p.name for p in self.parameters() if p.required and p.name not in parameters)
         if missing:
             raise ValueError(f"Flow.run did not receive the following required parameters: {', '.join(missing)}")
+        if not isinstance(scheduled_start_time, datetime.datetime):  # e.g. a user's context value
+            scheduled_start_time = datetime.datetime.now(datetime.timezone.utc)
         flow_state = kwargs.pop("state", None) or Scheduled(start_time=scheduled_start_time, result={})
         task_states = dict(kwargs.pop("task_states", None) or {})
         flow_run_context = dict(kwargs.pop("context", None) or {})
@@ -671,8 +673,8 @@ class Flow:
                 _sleep_until(min(starts), self.logger, "Waiting for next available Task run at %s")
             elif not paused and not any(isinstance(s, (Pending,)) for s in task_states.values()):
                 break
-        if isinstance(flow_state, State) and isinstance(flow_state.result, dict):
-            final = dict(flow_state.result)
+        if isinstance(flow_state, State) and not isinstance(flow_state.result, BaseException):
+            final = dict(flow_state.result) if isinstance(flow_state.result, dict) else {}
             for t in self.tasks:
                 final.setdefault(t, Pending("Task not run."))
             flow_state.result = final

@@ -194,11 +194,24 @@ class FlowRunner(Runner):
         context["parameters"] = params
         context["flow_name"] = self.flow.name
         context.setdefault("scheduled_start_time", _now())
-        if "date" in context:
-            context["date"] = _parse_date(context["date"])
-        else:
-            context["date"] = _now()
-        for key, value in _date_context(context["date"]).items():
+        # the formatted dates follow a `date` given in the context (a string is parsed)
+        now = context.get("date")
+        if isinstance(now, str):
+            try:
+                now = _parse_date(now)
+                context["date"] = now
+            except Exception:
+                pass
+        if not isinstance(now, datetime.datetime):
+            if now is not None:
+                self.logger.warning(
+                    "`date` was set in the context manually but could not be parsed into a pendulum `DateTime` "
+                    "object. Additional context variables that rely on the current date i.e `today` and "
+                    "`tomorrow` will be based on the current time instead of the `date` context variable."
+                )
+            now = _now()
+        context.setdefault("date", now)
+        for key, value in _date_context(now).items():
             context.setdefault(key, value)
         slugs = self.flow.slugs
         for task in self.flow.tasks:
@@ -243,14 +256,14 @@ class FlowRunner(Runner):
         task_states = dict(task_states or {})
         task_contexts = dict(task_contexts or {})
         return_tasks = set(return_tasks or [])
-        if return_tasks.difference(self.flow.tasks):
-            raise ValueError("Some tasks in return_tasks were not found in the flow.")
         if executor is None:
             executor = self.flow.executor
         if executor is None:
             executor = _default_executor_class()()
         token = None
         try:
+            if return_tasks.difference(self.flow.tasks):
+                raise ValueError("Some tasks in return_tasks were not found in the flow.")
             state, task_states, run_context, task_contexts = self.initialize_run(
                 state, task_states, run_context, task_contexts, parameters or {}
             )
