@@ -110,6 +110,7 @@ class TaskRunner(Runner):
             self.result = flow_result.copy()
         else:
             self.result = Result()
+        self.context = dict(_current())
         super().__init__(state_handlers=state_handlers)
 
     def __repr__(self) -> str:
@@ -144,7 +145,12 @@ class TaskRunner(Runner):
         context["task_name"] = self.task.name
         context["task_tags"] = self.task.tags
         if "checkpointing" not in context:
-            context["checkpointing"] = _checkpointing_default()
+            try:
+                context["checkpointing"] = context["config"]["flows"]["checkpointing"]
+            except (KeyError, TypeError):
+                context["checkpointing"] = None
+            if context["checkpointing"] is None:
+                context["checkpointing"] = _checkpointing_default()
         map_index = context.get("map_index")
         if isinstance(map_index, int) and context.get("task_full_name"):
             context["logger"] = get_logger(context["task_full_name"])
@@ -230,7 +236,7 @@ class TaskRunner(Runner):
         finally:
             if token is not None:
                 _pop(token)
-        if context.get("task_loop_count") is None:
+        if _current().get("task_loop_count") is None:  # the caller's context: loop passes stay quiet
             logger.info("Task '%s': Finished task run for task with final state: '%s'", full_name, type(state).__name__)
         return state  # type: ignore[return-value]
 
@@ -338,7 +344,8 @@ class TaskRunner(Runner):
         result, target = self.result, self.task.target
         if result is not None and target:
             kwargs = self._formatting_kwargs(inputs)
-            location = target(**kwargs) if not isinstance(target, str) else target.format(**kwargs)
+            template = target(**kwargs) if not isinstance(target, str) else target
+            location = template.format(**kwargs)
             if result.exists(location, **kwargs):
                 stored = result.read(location)
                 return Cached(
