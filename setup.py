@@ -9,7 +9,7 @@ version = {}
 exec((HERE / "prefect_storage" / "_version.py").read_text(), version)
 
 EXTRAS = {
-    "cli": ["click>=8.1", "rich>=13.0", "SQLAlchemy>=2.0"],
+    "cli": ["click>=8.1", "rich>=13.0", "SQLAlchemy>=2.0", "libcst>=1.1"],
     "aws": ["boto3>=1.28"],
     "gcp": ["google-cloud-storage>=2.10"],
     "azure": ["azure-storage-blob>=12.19", "azure-identity>=1.15"],
@@ -20,6 +20,10 @@ EXTRAS = {
     "docker": ["docker>=7.0", "tqdm>=4.60"],
     "postgres": ["psycopg[binary]>=3.1"],
     "pandas": ["pandas>=1.5"],
+    # classic run configs that read YAML job templates / task definitions
+    "kubernetes": ["PyYAML>=6.0"],
+    # classic notification tasks and state handlers (SlackTask, slack_notifier)
+    "notifications": ["requests>=2.31"],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 EXTRAS["test"] = [

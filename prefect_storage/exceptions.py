@@ -108,3 +108,17 @@ class BackendNotInstalledError(StorageError, ImportError):
 
 class SecretNotFoundError(StorageError, KeyError, ValueError):
     """A secret name (or ``$NAME`` template) has no value in any configured place."""
+
+
+# --- classic compatibility: import paths and task library (classic helper) -----------------
+
+
+class ClassicNotProvidedError(StorageError, ModuleNotFoundError):
+    """A classic ``prefect`` module or name that ``prefect_storage`` does not provide.
+
+    The message names the module (and class) and what to do instead; ``name`` is the
+    module path, as for any ``ModuleNotFoundError``.
+    """
+
+
+__all__.append("ClassicNotProvidedError")
