@@ -13,6 +13,7 @@ from prefect_storage.core.signals import (
     PrefectStateSignal,
     signal_from_state,
 )
+
 from prefect_storage.exceptions import PrefectSignal
 
 __all__ = [

@@ -10,8 +10,9 @@ import tempfile
 from typing import Any
 
 from prefect_storage.core.signals import FAIL
-from prefect_storage.core.task import Task
 from prefect_storage.core.utilities import defaults_from_attrs
+
+from prefect_storage.core.task import Task
 
 __all__ = ["ShellTask"]
 

@@ -7,8 +7,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from prefect_storage.core.task import Task
 from prefect_storage.core.utilities import defaults_from_attrs
+
+from prefect_storage.core.task import Task
 
 __all__ = ["Unzip", "Zip"]
 

@@ -6,8 +6,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from prefect_storage.core.task import Task
 from prefect_storage.core.utilities import defaults_from_attrs
+
+from prefect_storage.core.task import Task
 
 __all__ = ["Copy", "Glob", "Move", "Remove"]
 
