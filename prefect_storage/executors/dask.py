@@ -1,5 +1,5 @@
 """Classic ``prefect.executors.dask``."""
 
-from prefect_storage.core.executors.dask import DaskExecutor, LocalDaskExecutor
+from prefect_storage.core.executors import DaskExecutor, LocalDaskExecutor
 
 __all__ = ["DaskExecutor", "LocalDaskExecutor"]

@@ -1,5 +1,5 @@
 """Classic ``prefect.executors.local``."""
 
-from prefect_storage.core.executors.local import LocalExecutor
+from prefect_storage.core.executors import LocalExecutor
 
 __all__ = ["LocalExecutor"]
