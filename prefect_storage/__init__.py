@@ -14,6 +14,9 @@ The storage classes live in :mod:`prefect_storage.storage`, results in
 :mod:`prefect_storage.results`. Importing this package imports no cloud SDK.
 """
 
+from typing import Any
+
+import prefect_storage.context as context  # the module is also the context object
 from prefect_storage import _not_provided
 from prefect_storage._version import __version__
 from prefect_storage.core import (
@@ -23,9 +26,10 @@ from prefect_storage.core import (
     Parameter,
     Task,
     UniversalRun,
-    context,
     task,
 )
+from prefect_storage.core.edges import flatten, mapped, unmapped
+from prefect_storage.core.utilities import apply_map, tags
 
 __all__ = [
     "DockerRun",
@@ -35,15 +39,32 @@ __all__ = [
     "Task",
     "UniversalRun",
     "__version__",
+    "apply_map",
+    "case",
     "context",
+    "flatten",
+    "mapped",
+    "resource_manager",
+    "tags",
     "task",
+    "unmapped",
 ]
 
-# Classic modules that are not provided fail with a message saying so (see docs/migrating.md).
-_not_provided.install()
 
+def __getattr__(name: str) -> Any:
+    # imported on first use, to keep `import prefect_storage` light
+    if name == "case":
+        from prefect_storage.tasks.control_flow.case import case
 
-def __getattr__(name: str) -> object:
+        return case
+    if name == "resource_manager":
+        from prefect_storage.tasks.core.resource_manager import resource_manager
+
+        return resource_manager
     if name == "Client":  # classic top-level name of the hosted-backend API client
         raise _not_provided.missing_name(__name__, name, "the Prefect Server/Cloud API client")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    raise AttributeError(f"module 'prefect_storage' has no attribute {name!r}")
+
+
+# Classic modules that are not provided fail with a message saying so (docs/migrating.md).
+_not_provided.install()

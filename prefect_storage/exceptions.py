@@ -110,6 +110,39 @@ class SecretNotFoundError(StorageError, KeyError, ValueError):
     """A secret name (or ``$NAME`` template) has no value in any configured place."""
 
 
+# ---------------------------------------------------------------------------- engine
+
+
+class PrefectSignal(BaseException):
+    """Base of the engine's control signals (classic ``prefect.exceptions.PrefectSignal``).
+
+    A ``BaseException`` on purpose: ``except Exception`` in task code must not swallow
+    ``FAIL``, ``SKIP``, ``LOOP`` or a timeout.
+    """
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+
+
+class TaskTimeoutSignal(PrefectSignal):
+    """Raised inside a task that ran longer than its ``timeout``."""
+
+
+class VersionLockMismatchSignal(PrefectSignal):
+    """A backend refused a state change (kept for classic imports)."""
+
+
+class PrefectException(Exception):
+    """Base of classic Prefect errors (kept for classic imports)."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+
+
+class EngineFeatureNotSupportedError(PrefectException, RuntimeError):
+    """A classic engine feature that needs the hosted backend (e.g. manual approval)."""
+
+
 # --- classic compatibility: import paths and task library (classic helper) -----------------
 
 
