@@ -13,7 +13,6 @@ from prefect_storage.core.signals import (
     PrefectStateSignal,
     signal_from_state,
 )
-
 from prefect_storage.exceptions import PrefectSignal
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""State handlers that notify people: ``slack_notifier``, ``gmail_notifier``, ``callback_factory``.
+"""State handlers that notify people: ``slack_notifier``, ``gmail_notifier`` (and ``callback_factory``,
+re-exported from :mod:`prefect_storage.core.utilities`).
 
 Each is a classic state handler, called ``(tracked_obj, old_state, new_state)`` and
 returning ``new_state``. ``slack_notifier`` and ``gmail_notifier`` may be configured
@@ -18,6 +19,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from typing import Any
 
+from prefect_storage.core.utilities import callback_factory
 from prefect_storage.secrets import Secret
 
 __all__ = ["callback_factory", "gmail_notifier", "slack_message_formatter", "slack_notifier"]
@@ -47,20 +49,6 @@ def _state_matches(new_state: Any, ignore_states: list[type] | None, only_states
     if any(isinstance(new_state, s) for s in ignore_states or ()):
         return False
     return not only_states or any(isinstance(new_state, s) for s in only_states)
-
-
-def callback_factory(fn: Callable[[Any, Any], None], check: Callable[[Any], bool]) -> Callable[..., Any]:
-    """A state handler that calls ``fn(obj, new_state)`` when ``check(new_state) is True``.
-
-    The handler always returns ``new_state`` (this is how ``on_failure`` works).
-    """
-
-    def state_handler(obj: Any, old_state: Any, new_state: Any) -> Any:
-        if check(new_state) is True:
-            fn(obj, new_state)
-        return new_state
-
-    return state_handler
 
 
 def slack_message_formatter(tracked_obj: Any, state: Any, backend_info: bool = True) -> dict[str, Any]:
