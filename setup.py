@@ -24,6 +24,7 @@ EXTRAS = {
     "kubernetes": ["PyYAML>=6.0"],
     # classic notification tasks and state handlers (SlackTask, slack_notifier)
     "notifications": ["requests>=2.31"],
+    "dask": ["dask>=2023.6", "distributed>=2023.6"],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 EXTRAS["test"] = [

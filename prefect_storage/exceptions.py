@@ -155,3 +155,14 @@ class ClassicNotProvidedError(StorageError, ModuleNotFoundError):
 
 
 __all__.append("ClassicNotProvidedError")
+
+
+# --- executors (dask helper) -------------------------------------------------------------
+
+
+class ExecutorConfigError(StorageError, ValueError):
+    """An executor was given arguments that cannot work (the message says which and why)."""
+
+
+class ExecutorNotStartedError(StorageError, RuntimeError):
+    """Work was submitted to an executor outside its ``start()`` block."""

@@ -1,0 +1,499 @@
+"""Executors on Dask: ``LocalDaskExecutor`` (dask's local schedulers) and ``DaskExecutor``
+(a ``dask.distributed`` cluster, started for the run or reached at an address).
+
+Both implement the flow runner's executor interface (``start()``, ``submit()``, ``map()``,
+``wait()``). ``dask`` and ``distributed`` are imported on first use; without them a
+:class:`~prefect_storage.exceptions.BackendNotInstalledError` names the ``dask`` extra.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import importlib
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from prefect_storage.backends.optional import require
+from prefect_storage.core.executors.base import Executor
+from prefect_storage.exceptions import ExecutorConfigError, ExecutorNotStartedError
+
+__all__ = ["DaskExecutor", "LocalDaskExecutor", "use_dask_address"]
+
+#: classic configuration variable for a default scheduler address
+ADDRESS_ENV = "PREFECT__ENGINE__EXECUTOR__DASK__ADDRESS"
+DEFAULT_CLUSTER = "distributed.LocalCluster"
+
+_SCHEDULERS = {
+    "threads": "threads",
+    "threading": "threads",
+    "processes": "processes",
+    "multiprocessing": "processes",
+    "sync": "synchronous",
+    "synchronous": "synchronous",
+    "single-threaded": "synchronous",
+}
+
+
+# -- helpers shared by both executors ---------------------------------------------------
+
+
+def _task_key(extra_context: dict[str, Any] | None) -> str | None:
+    """A readable, unique dask key: ``{task_name}[-{task_index}]-{uuid}`` (None without a name)."""
+    ctx = extra_context or {}
+    name = ctx.get("task_name")
+    if not name:
+        return None
+    index = ctx.get("task_index")
+    suffix = uuid.uuid4().hex
+    return f"{name}-{index}-{suffix}" if index is not None else f"{name}-{suffix}"
+
+
+def _resources(extra_context: dict[str, Any] | None) -> dict[str, float] | None:
+    """Worker resources from task tags of the form ``dask-resource:NAME=AMOUNT``."""
+    found: dict[str, float] = {}
+    for tag in (extra_context or {}).get("task_tags") or ():
+        if not isinstance(tag, str) or not tag.lower().startswith("dask-resource:"):
+            continue
+        name, sep, amount = tag.split(":", 1)[1].partition("=")
+        try:
+            found[name.strip()] = float(amount)
+        except ValueError:
+            raise ExecutorConfigError(
+                f"Task tag {tag!r} is not a Dask resource request: write it as 'dask-resource:NAME=AMOUNT', "
+                "e.g. 'dask-resource:GPU=1'."
+            ) from None
+        if not sep or not name.strip():
+            raise ExecutorConfigError(f"Task tag {tag!r} needs a resource name and an amount: 'dask-resource:GPU=1'.")
+    return found or None
+
+
+def _leaves(obj: Any, is_leaf: Callable[[Any], bool], out: list[Any]) -> list[Any]:
+    """Collect the leaves of nested lists/tuples/sets/dict values for which ``is_leaf`` holds."""
+    if is_leaf(obj):
+        out.append(obj)
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        for item in obj:
+            _leaves(item, is_leaf, out)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            _leaves(item, is_leaf, out)
+    return out
+
+
+def _replace(obj: Any, is_leaf: Callable[[Any], bool], value: Callable[[Any], Any]) -> Any:
+    """Rebuild ``obj`` with each leaf replaced by ``value(leaf)`` (same container types)."""
+    if is_leaf(obj):
+        return value(obj)
+    if isinstance(obj, list):
+        return [_replace(item, is_leaf, value) for item in obj]
+    if isinstance(obj, tuple):
+        items = [_replace(item, is_leaf, value) for item in obj]
+        return type(obj)(*items) if hasattr(obj, "_fields") else tuple(items)
+    if isinstance(obj, (set, frozenset)):
+        return type(obj)(_replace(item, is_leaf, value) for item in obj)
+    if isinstance(obj, dict):
+        items = {k: _replace(v, is_leaf, value) for k, v in obj.items()}
+        if type(obj) is dict:
+            return items
+        try:
+            return type(obj)(items)
+        except TypeError:  # e.g. defaultdict: a plain dict holds the same mapping
+            return items
+    return obj
+
+
+def _lost_task_state(exc: BaseException, extra_context: dict[str, Any] | None) -> Any:
+    """The state of a submitted task whose run never reported back (its worker died,
+    its function could not be shipped, the cluster went away): Failed, for that task only."""
+    from prefect_storage.core.state import Failed
+
+    name = (extra_context or {}).get("task_name") or "task"
+    return Failed(f"Task run of {name!r} was lost by the Dask cluster: {type(exc).__name__}: {exc}", result=exc)
+
+
+# -- LocalDaskExecutor --------------------------------------------------------------------
+
+
+class _Box:
+    """Holds an already computed value inside a dask graph without dask looking into it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _unbox(box: _Box) -> Any:
+    return box.value
+
+
+class LocalDaskExecutor(Executor):
+    """Run tasks on one machine with one of dask's local schedulers.
+
+    Args:
+        scheduler: ``"threads"`` (default; also ``"threading"``), ``"processes"`` (also
+            ``"multiprocessing"``) or ``"synchronous"`` (also ``"sync"``, ``"single-threaded"``).
+        num_workers: size of the thread or process pool (default: dask's ``num_workers``
+            setting, else the number of CPUs).
+        **kwargs: dask configuration set while the executor runs (``dask.config.set``).
+
+    ``submit`` returns a lazy ``dask.delayed``; nothing runs until ``wait``. Results that
+    were computed once are reused by later waits of the same run (shared upstream tasks are
+    not run twice).
+    """
+
+    def __init__(self, scheduler: str = "threads", num_workers: int | None = None, **kwargs: Any) -> None:
+        if not isinstance(scheduler, str) or scheduler.lower() not in _SCHEDULERS:
+            raise ExecutorConfigError(
+                f"Unknown scheduler {scheduler!r}: use 'threads', 'processes' or 'synchronous'."
+            )
+        if num_workers is not None and (not isinstance(num_workers, int) or num_workers < 1):
+            raise ExecutorConfigError(f"num_workers must be a positive integer, not {num_workers!r}.")
+        self.scheduler = _SCHEDULERS[scheduler.lower()]
+        self.num_workers = num_workers
+        self.dask_config = dict(kwargs)
+        if num_workers is not None:
+            self.dask_config["num_workers"] = num_workers
+        self._pool: concurrent.futures.Executor | None = None
+        self._done: dict[Any, Any] = {}
+        super().__init__()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_pool"] = None
+        state["_done"] = {}
+        return state
+
+    @contextmanager
+    def start(self) -> Iterator[None]:
+        """Create the worker pool for the duration of a flow run."""
+        dask = require("dask", extra="dask", purpose="LocalDaskExecutor")
+        with dask.config.set(self.dask_config):
+            if self.scheduler == "synchronous":
+                self._pool = None
+            else:
+                workers = dask.config.get("num_workers", None) or os.cpu_count() or 1
+                if self.scheduler == "threads":
+                    self._pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="LocalDaskExecutor")
+                else:
+                    self._pool = concurrent.futures.ProcessPoolExecutor(workers)
+            failed = False
+            try:
+                yield
+            except BaseException:
+                failed = True
+                raise
+            finally:
+                pool, self._pool = self._pool, None
+                self._done = {}
+                if pool is not None:
+                    # On an error do not wait for work nobody will collect.
+                    pool.shutdown(wait=not failed, cancel_futures=failed)
+
+    def submit(self, fn: Callable[..., Any], *args: Any, extra_context: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Return a lazy ``dask.delayed`` call of ``fn(*args, **kwargs)``; futures among the
+        arguments (also inside lists and dicts) are resolved before ``fn`` runs."""
+        require("dask", extra="dask", purpose="LocalDaskExecutor")
+        from dask import delayed
+
+        key = _task_key(extra_context)
+        if key is not None:
+            kwargs["dask_key_name"] = key
+        return delayed(fn, pure=False)(*args, **kwargs)
+
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], extra_context: dict[str, Any] | None = None, **kwargs: Any) -> list[Any]:
+        """Submit ``fn`` once per element of ``zip(*iterables)`` (``task_index`` = position)."""
+        ctx = dict(extra_context or {})
+        return [
+            self.submit(fn, *args, extra_context={**ctx, "task_index": i}, **kwargs)
+            for i, args in enumerate(zip(*iterables))
+        ]
+
+    def wait(self, futures: Any) -> Any:
+        """Compute every ``dask.delayed`` in ``futures`` (nested lists/tuples/dicts) and return
+        the same structure holding their values."""
+        from dask.delayed import Delayed
+
+        is_leaf = lambda obj: isinstance(obj, Delayed)  # noqa: E731
+        wanted = _leaves(futures, is_leaf, [])
+        if not wanted:
+            return futures
+        todo: dict[Any, Delayed] = {}
+        for d in wanted:
+            if d.key not in self._done:
+                todo.setdefault(d.key, d)
+        if todo:
+            self._compute(list(todo.values()))
+        return _replace(futures, is_leaf, lambda d: self._done[d.key])
+
+    def _compute(self, delayeds: list[Any]) -> None:
+        import dask
+        from dask.base import collections_to_dsk
+        from dask.callbacks import Callback
+        from dask.core import get_dependencies
+
+        graph = dict(collections_to_dsk(delayeds, optimize_graph=False))
+        keys = [d.key for d in delayeds]
+        # Values computed by an earlier wait enter the graph as constants; then keep only
+        # what the wanted keys still need (their already computed upstreams are not rerun).
+        for key in graph:
+            if key in self._done:
+                graph[key] = (_unbox, _Box(self._done[key]))
+        needed: dict[Any, Any] = {}
+        stack = list(keys)
+        while stack:
+            key = stack.pop()
+            if key in needed:
+                continue
+            needed[key] = graph[key]
+            if key not in self._done:
+                stack.extend(get_dependencies(graph, key))
+
+        def record(key: Any, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
+            self._done[key] = result
+
+        callbacks = (Callback(posttask=record)._callback,)
+        if self.scheduler == "threads":
+            from dask.threaded import get
+
+            results = get(needed, keys, pool=self._pool, callbacks=callbacks)
+        elif self.scheduler == "processes":
+            from dask.multiprocessing import get
+
+            # Fusion off and one task per chunk: each task runs as soon as a process is free.
+            with dask.config.set({"optimization.fuse.active": False}):
+                results = get(needed, keys, pool=self._pool, chunksize=1, callbacks=callbacks, optimize_graph=False)
+        else:
+            from dask.local import get_sync
+
+            results = get_sync(needed, keys, callbacks=callbacks)
+        self._done.update(zip(keys, results))
+
+
+# -- DaskExecutor -------------------------------------------------------------------------
+
+
+def _import_cluster_class(spec: Any) -> Any:
+    if not isinstance(spec, str):
+        return spec
+    module, _, name = spec.rpartition(".")
+    if not module:
+        raise ExecutorConfigError(f"cluster_class {spec!r} must be an import path such as 'distributed.LocalCluster'.")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        raise ExecutorConfigError(
+            f"cluster_class {spec!r} could not be imported ({exc}); install the package that provides it."
+        ) from None
+    except AttributeError:
+        raise ExecutorConfigError(f"cluster_class {spec!r}: module {module!r} has no attribute {name!r}.") from None
+
+
+class DaskExecutor(Executor):
+    """Run tasks on a ``dask.distributed`` cluster.
+
+    Args:
+        address: address of a running Dask scheduler (``"tcp://10.0.0.5:8786"``). When not
+            given, the ``PREFECT__ENGINE__EXECUTOR__DASK__ADDRESS`` variable is used if set,
+            else a temporary cluster is created for the flow run and closed after it.
+        cluster_class: the cluster to create when there is no address: a class or an import
+            path string (default ``distributed.LocalCluster``; e.g. ``dask_kubernetes.KubeCluster``).
+        cluster_kwargs: keyword arguments for ``cluster_class``.
+        adapt_kwargs: when given, ``cluster.adapt(**adapt_kwargs)`` (adaptive scaling).
+        client_kwargs: keyword arguments for ``distributed.Client`` (``set_as_default`` is False
+            unless given).
+        debug: keep the temporary ``LocalCluster``'s logs at WARNING instead of silencing them.
+        performance_report_path: write dask's HTML performance report of the run there.
+
+    Task tags ``dask-resource:NAME=AMOUNT`` become worker resource requests. A task whose
+    run is lost by the cluster (its worker died more often than the scheduler's
+    ``allowed-failures``) ends ``Failed`` on its own; the rest of the run goes on.
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        cluster_class: str | Callable[..., Any] | None = None,
+        cluster_kwargs: dict[str, Any] | None = None,
+        adapt_kwargs: dict[str, Any] | None = None,
+        client_kwargs: dict[str, Any] | None = None,
+        debug: bool = False,
+        performance_report_path: str | os.PathLike[str] | None = None,
+    ) -> None:
+        if address is None:
+            address = os.environ.get(ADDRESS_ENV) or None
+        if address is not None and not isinstance(address, str):
+            raise ExecutorConfigError(f"address must be a scheduler address string such as 'tcp://host:8786', not {address!r}.")
+        if address and (cluster_class is not None or cluster_kwargs is not None):
+            raise ExecutorConfigError(
+                "Cannot specify `address` and `cluster_class`/`cluster_kwargs`: either connect to an existing "
+                "scheduler or let the executor create a cluster."
+            )
+        for name, value in (("cluster_kwargs", cluster_kwargs), ("adapt_kwargs", adapt_kwargs), ("client_kwargs", client_kwargs)):
+            if value is not None and not isinstance(value, dict):
+                raise ExecutorConfigError(f"{name} must be a dict of keyword arguments, not {type(value).__name__}.")
+        if cluster_class is not None and not (isinstance(cluster_class, str) or callable(cluster_class)):
+            raise ExecutorConfigError(f"cluster_class must be a class or an import path string, not {cluster_class!r}.")
+        self.address = address or None
+        self.cluster_class = None if self.address else (cluster_class or DEFAULT_CLUSTER)
+        self.cluster_kwargs = dict(cluster_kwargs or {})
+        if self.cluster_class in (DEFAULT_CLUSTER, "distributed.deploy.local.LocalCluster"):
+            self.cluster_kwargs.setdefault("silence_logs", logging.WARNING if debug else logging.CRITICAL)
+        self.adapt_kwargs = dict(adapt_kwargs or {})
+        self.client_kwargs = dict(client_kwargs or {})
+        self.client_kwargs.setdefault("set_as_default", False)
+        self.debug = bool(debug)
+        self.performance_report_path = os.fspath(performance_report_path) if performance_report_path is not None else None
+        self.client: Any = None
+        self._futures: list[Any] = []
+        self._contexts: dict[str, dict[str, Any] | None] = {}
+        super().__init__()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.update(client=None, _futures=[], _contexts={})
+        return state
+
+    @property
+    def performance_report(self) -> str:
+        """The HTML of the last run's performance report ("" when there is none)."""
+        if not self.performance_report_path:
+            return ""
+        path = Path(self.performance_report_path)
+        if not path.exists():
+            self.logger.warning("No performance report at %s (has a flow run finished with this executor?)", path)
+            return ""
+        return path.read_text(encoding="utf-8")
+
+    @contextmanager
+    def start(self) -> Iterator[None]:
+        """Connect a client (creating the cluster first when there is no address) for one run."""
+        distributed = require("distributed", extra="dask", purpose="DaskExecutor")
+        with ExitStack() as stack:
+            if self.address:
+                self.logger.info("Connecting to an existing Dask cluster at %s", self.address)
+                client = stack.enter_context(distributed.Client(self.address, **self.client_kwargs))
+            else:
+                cls = _import_cluster_class(self.cluster_class)
+                self.logger.info("Creating a new Dask cluster with `%s.%s`...", cls.__module__, cls.__qualname__)
+                cluster = stack.enter_context(cls(**self.cluster_kwargs))
+                link = getattr(cluster, "dashboard_link", None)
+                if link:
+                    self.logger.info("The Dask dashboard is available at %s", link)
+                if self.adapt_kwargs:
+                    cluster.adapt(**self.adapt_kwargs)
+                client = stack.enter_context(distributed.Client(cluster, **self.client_kwargs))
+            if self.performance_report_path:
+                stack.enter_context(distributed.performance_report(filename=self.performance_report_path))
+            self.client = client
+            try:
+                yield
+            finally:
+                # Work of this run that is still queued must not run after the run ended.
+                active = [f for f in self._futures if not f.done()]
+                if active:
+                    self.logger.info("Stopping executor, cancelling %d active tasks", len(active))
+                    try:
+                        client.cancel(active)
+                    except Exception:  # the cluster may already be gone
+                        self.logger.debug("Cancelling tasks failed", exc_info=True)
+                self.client, self._futures, self._contexts = None, [], {}
+
+    def _started(self) -> Any:
+        if self.client is None:
+            raise ExecutorNotStartedError(
+                "This executor has not been started: submit work inside `with executor.start():` "
+                "(flow.run() does this for you)."
+            )
+        return self.client
+
+    def submit(self, fn: Callable[..., Any], *args: Any, extra_context: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Submit ``fn(*args, **kwargs)`` to the cluster and return its ``distributed.Future``;
+        futures among the arguments (also inside lists and dicts) are resolved on the workers."""
+        client = self._started()
+        future = client.submit(
+            fn, *args, key=_task_key(extra_context), pure=False, resources=_resources(extra_context), **kwargs
+        )
+        self._futures.append(future)
+        self._contexts[future.key] = extra_context
+        return future
+
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], extra_context: dict[str, Any] | None = None, **kwargs: Any) -> list[Any]:
+        """Submit ``fn`` once per element of ``zip(*iterables)`` in one message to the scheduler
+        (``task_index`` = position); return the list of futures."""
+        client = self._started()
+        columns = [list(it) for it in iterables]
+        n = min((len(c) for c in columns), default=0)
+        if n == 0:
+            return []
+        columns = [c[:n] for c in columns]
+        ctx = dict(extra_context or {})
+        contexts = [{**ctx, "task_index": i} for i in range(n)]
+        keys = [_task_key(c) for c in contexts]
+        futures = client.map(
+            fn,
+            *columns,
+            key=keys if all(keys) else None,
+            pure=False,
+            resources=_resources(ctx),
+            batch_size=None,
+            **kwargs,
+        )
+        self._futures.extend(futures)
+        for future, c in zip(futures, contexts):
+            self._contexts[future.key] = c
+        return futures
+
+    def wait(self, futures: Any) -> Any:
+        """Block until every future in ``futures`` (nested lists/tuples/dicts) is finished and
+        return the same structure with values. A future the cluster lost becomes a
+        ``Failed`` state for that task instead of an error for the whole run."""
+        from distributed import Future
+        from distributed import wait as dwait
+
+        is_leaf = lambda obj: isinstance(obj, Future)  # noqa: E731
+        found = _leaves(futures, is_leaf, [])
+        if not found:
+            return futures
+        client = self._started()
+        dwait(found)
+        ok = [f for f in found if f.status == "finished"]
+        values: dict[Any, Any] = {}
+        if ok:
+            values.update(zip((f.key for f in ok), client.gather(ok, errors="skip")))
+        for f in found:
+            if f.key in values:
+                continue
+            try:
+                exc: BaseException = f.exception(timeout=5) if f.status == "error" else RuntimeError(f"future {f.status}")
+            except BaseException as err:  # noqa: BLE001 - any failure to learn the cause is reported as the cause
+                exc = err
+            self.logger.error("Dask lost the run of %s: %r", f.key, exc)
+            values[f.key] = _lost_task_state(exc, self._contexts.get(f.key))
+        return _replace(futures, is_leaf, lambda f: values[f.key])
+
+
+def use_dask_address(flow: Any, address: str) -> Any:
+    """Make ``flow`` run on the Dask scheduler at ``address`` (the agent's
+    ``--executor-address``): its executor becomes ``DaskExecutor(address=address)``, keeping
+    the client options, debug flag and report path of a DaskExecutor it already had.
+    Returns the flow."""
+    if not isinstance(address, str) or not address.strip():
+        raise ExecutorConfigError(f"--executor-address must be a Dask scheduler address such as 'tcp://host:8786', not {address!r}.")
+    old = getattr(flow, "executor", None)
+    if isinstance(old, DaskExecutor):
+        new = DaskExecutor(
+            address=address,
+            client_kwargs={k: v for k, v in old.client_kwargs.items() if k != "set_as_default"} or None,
+            debug=old.debug,
+            performance_report_path=old.performance_report_path,
+        )
+    else:
+        new = DaskExecutor(address=address)
+    flow.executor = new
+    return flow
