@@ -629,6 +629,8 @@ class Flow:
             except TypeError:
                 raise
             except Exception as exc:
+                if _current().get("raise_on_exception"):  # utilities.debug.raise_on_exception
+                    raise
                 self.logger.exception(f"Unexpected error occured in {runner_cls.__name__}: {exc!r}")
                 return Failed(f"Unexpected error: {exc!r}", result=exc)
             if not isinstance(flow_state.result, dict) or (isinstance(flow_state, Scheduled) and not flow_state.is_finished() and flow_state.start_time and flow_state.start_time > datetime.datetime.now(datetime.timezone.utc)):
