@@ -218,6 +218,13 @@ class _ContextModule(_types.ModuleType, Context):
     def __repr__(self) -> str:
         return Context.__repr__(self)
 
+    def __reduce__(self) -> _Any:
+        # The module itself travels by reference (cloudpickle pickles the submodules a
+        # task's code touches, e.g. ``prefect_storage.context`` in ``prefect.context.get``).
+        import importlib
+
+        return importlib.import_module, (self.__name__,)
+
 
 context: _Any = _sys.modules[__name__]
 _sys.modules[__name__].__class__ = _ContextModule

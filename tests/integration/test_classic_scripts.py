@@ -140,7 +140,7 @@ def test_etl_maps_over_the_flattened_batches(script_env: dict[str, str], tmp_pat
     state = module.flow.run(parameters={"n_batches": 2, "batch_size": 2, "multiplier": 3})
     transform = state.result[module.cleaned]
     assert [c.result["value"] for c in transform.map_states] == [0, 30, 0, 30]
-    assert state.result[module.total].result == 120
+    assert state.result[module.total].result == 60
 
 
 def test_case_branch_switches_with_the_parameter(script_env: dict[str, str]) -> None:
@@ -157,11 +157,13 @@ def test_slack_alerts_reach_the_loopback_webhook(script_env: dict[str, str], sla
     assert texts == ["divide is now in a Failed state", "slack-alerts is now in a Success state"]
 
 
-def test_caching_reuses_results_within_the_process(script_env: dict[str, str]) -> None:
+def test_caching_reuses_results_within_the_process(script_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREFECT__FLOWS__CHECKPOINTING", "true")  # targets are honoured with checkpointing on
     module = _import(SCRIPTS / "caching_results.py")
     first = module.flow.run()
+    calls = list(module.CALLS)  # the cache is per process, keyed by task: an earlier test may have filled it
     second = module.flow.run()
-    assert module.CALLS == ["EUR"]
+    assert module.CALLS == calls and len(calls) <= 1
     states = _by_name(module.flow, second)
     assert type(states["fetch_rates"]).__name__ == "Cached" and states["fetch_rates"].result == 1.1
     assert type(states["convert"]).__name__ == "Cached" and states["convert"].result == 110.0
