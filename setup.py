@@ -50,7 +50,9 @@ setup(
     # the registry, agents and the command line come with the `cli` extra.
     install_requires=[
         "cloudpickle>=2.2",
+        "croniter>=1.3",
         "filelock>=3.12",
+        "python-dateutil>=2.8",
         "python-slugify>=8.0",
         "tenacity>=8.2",
         "tomli>=2.0; python_version < '3.11'",

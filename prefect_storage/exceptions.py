@@ -166,3 +166,10 @@ class ExecutorConfigError(StorageError, ValueError):
 
 class ExecutorNotStartedError(StorageError, RuntimeError):
     """Work was submitted to an executor outside its ``start()`` block."""
+
+
+# -- schedules (issue 12) ----------------------------------------------------------------
+
+
+class ScheduleSerializationError(StorageError, ValueError):
+    """A schedule cannot be stored or read back: a custom filter or clock, or bad data."""

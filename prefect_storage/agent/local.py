@@ -125,6 +125,9 @@ class LocalAgent:
         return executed
 
     def _claim(self, limit: int) -> list[FlowRun]:
+        from prefect_storage.registry.schedules import scheduler_step
+
+        self._with_registry(lambda: scheduler_step(self.registry))  # keep the schedules' next runs created
         lost = self._with_registry(lambda: self.registry.fail_lost_runs(self.lost_run_after))
         for run_id in lost:
             logger.warning("Flow run %s lost its agent (no heartbeat for %gs): marked Failed", run_id, self.lost_run_after)
@@ -174,6 +177,8 @@ class LocalAgent:
             "parameters": run.parameters,
             "checkpoint": True,
         }
+        if run.scheduled_start_time is not None:  # a late run still sees the time it was scheduled for
+            spec["scheduled_start_time"] = run.scheduled_start_time.isoformat()
         if run_config.get("working_dir"):
             spec["working_dir"] = run_config["working_dir"]
         if run_config.get("image"):
