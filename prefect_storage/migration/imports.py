@@ -172,8 +172,9 @@ def _make_transformer(not_provided: list[NotProvided]) -> Any:
             scope = self.get_metadata(ScopeProvider, node, None)
             if scope is None:
                 return
-            for assignment in scope.assignments[CLASSIC]:
-                if getattr(assignment, "node", None) is not node:
+            for assignment in scope.assignments:
+                # ``import prefect.a.b`` is recorded under the dotted name as well as ``prefect``
+                if getattr(assignment, "node", None) is not node or not _is_classic(assignment.name):
                     continue
                 for access in assignment.references:
                     ref = access.node
