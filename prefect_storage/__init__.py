@@ -51,8 +51,35 @@ __all__ = [
 ]
 
 
+# classic `import prefect` made these reachable as attributes; here they load on first use
+_SUBMODULES = frozenset(
+    {
+        "agent",
+        "artifacts",
+        "backend",
+        "client",
+        "core",
+        "engine",
+        "executors",
+        "results",
+        "run_configs",
+        "schedules",
+        "serialization",
+        "serializers",
+        "storage",
+        "tasks",
+        "triggers",
+        "utilities",
+    }
+)
+
+
 def __getattr__(name: str) -> Any:
     # imported on first use, to keep `import prefect_storage` light
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"prefect_storage.{name}")
     if name == "case":
         from prefect_storage.tasks.control_flow.case import case
 

@@ -35,15 +35,15 @@ __all__ = ["Edge", "Flow"]
 
 
 def _eager_validation() -> bool:
-    from prefect_storage.config import env_flag
+    from prefect_storage.core.configuration import setting
 
-    return env_flag("PREFECT__FLOWS__EAGER_EDGE_VALIDATION", default=False)
+    return bool(setting("flows.eager_edge_validation"))
 
 
 def _run_on_schedule_default() -> bool:
-    from prefect_storage.config import env_flag
+    from prefect_storage.core.configuration import setting
 
-    return env_flag("PREFECT__FLOWS__RUN_ON_SCHEDULE", default=True)
+    return bool(setting("flows.run_on_schedule"))
 
 
 class Flow:

@@ -61,9 +61,9 @@ def _now() -> datetime.datetime:
 
 
 def _checkpointing_default() -> bool:
-    from prefect_storage import config
+    from prefect_storage.core.configuration import setting
 
-    return config.checkpointing()
+    return bool(setting("flows.checkpointing"))
 
 
 class _RecursiveCall(Exception):

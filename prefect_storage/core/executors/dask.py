@@ -132,6 +132,15 @@ def _unbox(box: _Box) -> Any:
     return box.value
 
 
+def _constant(key: Any, value: Any) -> Any:
+    """A graph node holding an already computed value (dask's task spec, or a legacy tuple)."""
+    try:
+        from dask._task_spec import DataNode
+    except ImportError:  # dask < 2024.12: tuple graphs
+        return (_unbox, _Box(value))
+    return DataNode(key, value)
+
+
 class LocalDaskExecutor(Executor):
     """Run tasks on one machine with one of dask's local schedulers.
 
@@ -233,17 +242,18 @@ class LocalDaskExecutor(Executor):
 
     def _compute(self, delayeds: list[Any]) -> None:
         import dask
-        from dask.base import collections_to_dsk
         from dask.callbacks import Callback
         from dask.core import get_dependencies
 
-        graph = dict(collections_to_dsk(delayeds, optimize_graph=False))
+        graph: dict[Any, Any] = {}
+        for d in delayeds:
+            graph.update(d.__dask_graph__())
         keys = [d.key for d in delayeds]
         # Values computed by an earlier wait enter the graph as constants; then keep only
         # what the wanted keys still need (their already computed upstreams are not rerun).
         for key in graph:
             if key in self._done:
-                graph[key] = (_unbox, _Box(self._done[key]))
+                graph[key] = _constant(key, self._done[key])
         needed: dict[Any, Any] = {}
         stack = list(keys)
         while stack:
@@ -461,7 +471,8 @@ class DaskExecutor(Executor):
         if not found:
             return futures
         client = self._started()
-        dwait(found)
+        with client.as_current():
+            dwait(found)
         ok = [f for f in found if f.status == "finished"]
         values: dict[Any, Any] = {}
         if ok:
