@@ -13,7 +13,7 @@ import importlib
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,12 @@ from prefect_storage.backends.optional import require
 from prefect_storage.core.executors.base import Executor
 from prefect_storage.exceptions import ExecutorConfigError, ExecutorNotStartedError
 
-__all__ = ["DaskExecutor", "LocalDaskExecutor", "use_dask_address"]
+__all__ = ["DaskExecutor", "LocalDaskExecutor", "LocalDaskFuture", "use_dask_address"]
 
 #: classic configuration variable for a default scheduler address
 ADDRESS_ENV = "PREFECT__ENGINE__EXECUTOR__DASK__ADDRESS"
 DEFAULT_CLUSTER = "distributed.LocalCluster"
+_WAIT_ROUNDS = 20
 
 _SCHEDULERS = {
     "threads": "threads",
@@ -116,11 +117,91 @@ def _lost_task_state(exc: BaseException, extra_context: dict[str, Any] | None) -
     return Failed(f"Task run of {name!r} was lost by the Dask cluster: {type(exc).__name__}: {exc}", result=exc)
 
 
+# -- shipping a call with its upstream futures ---------------------------------------
+
+
+class _Ref:
+    """Stands for a future's value inside shipped arguments (a future itself must not travel)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Ref, (self.key,))
+
+
+class _Payload:
+    """The arguments of one call, shipped as one opaque object: dask does not walk into it
+    (walking every task's context dict costs more than running most tasks)."""
+
+    __slots__ = ("args", "kwargs", "keys")
+
+    def __init__(self, args: tuple[Any, ...], kwargs: dict[str, Any], keys: list[Any]) -> None:
+        self.args, self.kwargs, self.keys = args, kwargs, keys
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Payload, (self.args, self.kwargs, self.keys))
+
+
+def _is_ref(obj: Any) -> bool:
+    return type(obj) is _Ref
+
+
+def _apply(fn: Callable[..., Any], payload: _Payload, *values: Any) -> Any:
+    """Run on the worker: put the upstream values where their futures were, call ``fn``."""
+    if payload.keys:
+        found = dict(zip(payload.keys, values))
+        args = _replace(payload.args, _is_ref, lambda r: found[r.key])
+        kwargs = _replace(payload.kwargs, _is_ref, lambda r: found[r.key])
+        return fn(*args, **kwargs)
+    return fn(*payload.args, **payload.kwargs)
+
+
+def _apply_deps(fn: Callable[..., Any], payload: _Payload, values: list[Any]) -> Any:
+    """``_apply`` with the upstream values as one list (the shape ``Client.map`` ships)."""
+    return _apply(fn, payload, *values)
+
+
+def _pack(args: tuple[Any, ...], kwargs: dict[str, Any], is_future: Callable[[Any], bool]) -> tuple[_Payload, list[Any]]:
+    """Swap the futures inside ``args``/``kwargs`` (nested lists, tuples, dicts) for ``_Ref``s;
+    return the payload and the distinct futures it depends on."""
+    deps: dict[Any, Any] = {}
+
+    def ref(future: Any) -> _Ref:
+        deps.setdefault(future.key, future)
+        return _Ref(future.key)
+
+    packed_args = _replace(args, is_future, ref)
+    packed_kwargs = _replace(kwargs, is_future, ref)
+    return _Payload(packed_args, packed_kwargs, list(deps)), list(deps.values())
+
+
 # -- LocalDaskExecutor --------------------------------------------------------------------
 
 
+class LocalDaskFuture:
+    """A not yet computed call submitted to a :class:`LocalDaskExecutor` (a key in its graph)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"<LocalDaskFuture {self.key}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (LocalDaskFuture, (self.key,))
+
+
+def _is_local_future(obj: Any) -> bool:
+    return type(obj) is LocalDaskFuture
+
+
 class _Box:
-    """Holds an already computed value inside a dask graph without dask looking into it."""
+    """Holds an already computed value in a legacy dask graph without dask looking into it."""
 
     __slots__ = ("value",)
 
@@ -141,6 +222,14 @@ def _constant(key: Any, value: Any) -> Any:
     return DataNode(key, value)
 
 
+def _call_node(key: Any, fn: Callable[..., Any], payload: _Payload, deps: list[Any]) -> Any:
+    try:
+        from dask._task_spec import Task, TaskRef
+    except ImportError:  # dask < 2024.12: tuple graphs (keys in a task tuple are references)
+        return (_apply, fn, payload, *deps)
+    return Task(key, _apply, fn, payload, *(TaskRef(k) for k in deps))
+
+
 class LocalDaskExecutor(Executor):
     """Run tasks on one machine with one of dask's local schedulers.
 
@@ -151,9 +240,9 @@ class LocalDaskExecutor(Executor):
             setting, else the number of CPUs).
         **kwargs: dask configuration set while the executor runs (``dask.config.set``).
 
-    ``submit`` returns a lazy ``dask.delayed``; nothing runs until ``wait``. Results that
-    were computed once are reused by later waits of the same run (shared upstream tasks are
-    not run twice).
+    ``submit`` is lazy (as classic): work runs when the flow runner waits for it, all that
+    is ready at once on the pool. Results computed once are reused by later waits of the
+    same run, so shared upstream tasks never run twice.
     """
 
     def __init__(self, scheduler: str = "threads", num_workers: int | None = None, **kwargs: Any) -> None:
@@ -169,13 +258,14 @@ class LocalDaskExecutor(Executor):
         if num_workers is not None:
             self.dask_config["num_workers"] = num_workers
         self._pool: concurrent.futures.Executor | None = None
-        self._done: dict[Any, Any] = {}
+        self._graph: dict[str, Any] = {}
+        self._deps: dict[str, list[str]] = {}
+        self._done: dict[str, Any] = {}
         super().__init__()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_pool"] = None
-        state["_done"] = {}
+        state.update(_pool=None, _graph={}, _deps={}, _done={})
         return state
 
     @contextmanager
@@ -199,21 +289,30 @@ class LocalDaskExecutor(Executor):
                 raise
             finally:
                 pool, self._pool = self._pool, None
-                self._done = {}
+                self._graph, self._deps, self._done = {}, {}, {}
                 if pool is not None:
                     # On an error do not wait for work nobody will collect.
                     pool.shutdown(wait=not failed, cancel_futures=failed)
 
-    def submit(self, fn: Callable[..., Any], *args: Any, extra_context: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        """Return a lazy ``dask.delayed`` call of ``fn(*args, **kwargs)``; futures among the
-        arguments (also inside lists and dicts) are resolved before ``fn`` runs."""
-        require("dask", extra="dask", purpose="LocalDaskExecutor")
-        from dask import delayed
+    def submit(self, fn: Callable[..., Any], *args: Any, extra_context: dict[str, Any] | None = None, **kwargs: Any) -> LocalDaskFuture:
+        """Add ``fn(*args, **kwargs)`` to the run's graph and return its future; futures among
+        the arguments (also inside lists, tuples and dicts) are resolved before ``fn`` runs."""
+        key = _task_key(extra_context) or f"call-{uuid.uuid4().hex}"
+        payload, deps = _pack(args, kwargs, _is_local_future)
+        dep_keys = [d.key for d in deps]
+        self._graph[key] = _call_node(key, fn, payload, dep_keys)
+        self._deps[key] = dep_keys
+        return LocalDaskFuture(key)
 
-        key = _task_key(extra_context)
-        if key is not None:
-            kwargs["dask_key_name"] = key
-        return delayed(fn, pure=False)(*args, **kwargs)
+    def submit_many(
+        self,
+        fn: Callable[..., Any],
+        calls: Sequence[tuple[tuple[Any, ...], dict[str, Any]]],
+        extra_contexts: Sequence[dict[str, Any] | None] | None = None,
+    ) -> list[Any]:
+        """Submit ``fn`` once per ``(args, kwargs)`` in ``calls``."""
+        contexts = extra_contexts or [None] * len(calls)
+        return [self.submit(fn, *a, extra_context=c, **k) for (a, k), c in zip(calls, contexts)]
 
     def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], extra_context: dict[str, Any] | None = None, **kwargs: Any) -> list[Any]:
         """Submit ``fn`` once per element of ``zip(*iterables)`` (``task_index`` = position)."""
@@ -224,48 +323,39 @@ class LocalDaskExecutor(Executor):
         ]
 
     def wait(self, futures: Any) -> Any:
-        """Compute every ``dask.delayed`` in ``futures`` (nested lists/tuples/dicts) and return
-        the same structure holding their values."""
-        from dask.delayed import Delayed
-
-        is_leaf = lambda obj: isinstance(obj, Delayed)  # noqa: E731
-        wanted = _leaves(futures, is_leaf, [])
+        """Compute every future in ``futures`` (nested lists/tuples/dicts) and return the same
+        structure holding their values."""
+        wanted = _leaves(futures, _is_local_future, [])
         if not wanted:
             return futures
-        todo: dict[Any, Delayed] = {}
-        for d in wanted:
-            if d.key not in self._done:
-                todo.setdefault(d.key, d)
+        todo = list(dict.fromkeys(f.key for f in wanted if f.key not in self._done))
         if todo:
-            self._compute(list(todo.values()))
-        return _replace(futures, is_leaf, lambda d: self._done[d.key])
+            self._compute(todo)
+        return _replace(futures, _is_local_future, lambda f: self._done[f.key])
 
-    def _compute(self, delayeds: list[Any]) -> None:
+    def _compute(self, keys: list[str]) -> None:
         import dask
         from dask.callbacks import Callback
-        from dask.core import get_dependencies
 
-        graph: dict[Any, Any] = {}
-        for d in delayeds:
-            graph.update(d.__dask_graph__())
-        keys = [d.key for d in delayeds]
-        # Values computed by an earlier wait enter the graph as constants; then keep only
-        # what the wanted keys still need (their already computed upstreams are not rerun).
-        for key in graph:
-            if key in self._done:
-                graph[key] = _constant(key, self._done[key])
-        needed: dict[Any, Any] = {}
+        # The part of the graph the wanted keys still need; values computed by an earlier
+        # wait enter as constants (their upstreams are not run again).
+        needed: dict[str, Any] = {}
         stack = list(keys)
         while stack:
             key = stack.pop()
             if key in needed:
                 continue
-            needed[key] = graph[key]
-            if key not in self._done:
-                stack.extend(get_dependencies(graph, key))
+            if key in self._done:
+                needed[key] = _constant(key, self._done[key])
+            elif key in self._graph:
+                needed[key] = self._graph[key]
+                stack.extend(self._deps[key])
+            else:
+                raise ExecutorNotStartedError(f"{key!r} was not submitted to this executor during the current run.")
 
         def record(key: Any, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
             self._done[key] = result
+            self._graph.pop(key, None)
 
         callbacks = (Callback(posttask=record)._callback,)
         if self.scheduler == "threads":
@@ -283,6 +373,8 @@ class LocalDaskExecutor(Executor):
 
             results = get_sync(needed, keys, callbacks=callbacks)
         self._done.update(zip(keys, results))
+        for key in keys:
+            self._graph.pop(key, None)
 
 
 # -- DaskExecutor -------------------------------------------------------------------------
@@ -424,40 +516,67 @@ class DaskExecutor(Executor):
 
     def submit(self, fn: Callable[..., Any], *args: Any, extra_context: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         """Submit ``fn(*args, **kwargs)`` to the cluster and return its ``distributed.Future``;
-        futures among the arguments (also inside lists and dicts) are resolved on the workers."""
+        futures among the arguments (also inside lists, tuples and dicts) are resolved on the
+        workers before ``fn`` runs."""
+        return self.submit_many(fn, [(args, kwargs)], [extra_context])[0]
+
+    def submit_many(
+        self,
+        fn: Callable[..., Any],
+        calls: Sequence[tuple[tuple[Any, ...], dict[str, Any]]],
+        extra_contexts: Sequence[dict[str, Any] | None] | None = None,
+    ) -> list[Any]:
+        """Submit ``fn`` once per ``(args, kwargs)`` in ``calls`` (mapped children) in one
+        message to the scheduler; return the futures in order."""
         client = self._started()
-        future = client.submit(
-            fn, *args, key=_task_key(extra_context), pure=False, resources=_resources(extra_context), **kwargs
-        )
-        self._futures.append(future)
-        self._contexts[future.key] = extra_context
-        return future
+        if not calls:
+            return []
+        from distributed import Future
+
+        is_future = lambda obj: isinstance(obj, Future)  # noqa: E731
+        contexts = list(extra_contexts or [None] * len(calls))
+        payloads, deps = [], []
+        for args, kwargs in calls:
+            payload, found = _pack(tuple(args), dict(kwargs), is_future)
+            payloads.append(payload)
+            deps.append(found)
+        keys = [_task_key(c) or f"call-{uuid.uuid4().hex}" for c in contexts]
+        groups: dict[Any, list[int]] = {}
+        for i, c in enumerate(contexts):
+            res = _resources(c)
+            groups.setdefault(tuple(sorted(res.items())) if res else None, []).append(i)
+        futures: list[Any] = [None] * len(calls)
+        for res_key, idx in groups.items():
+            batch = client.map(
+                _apply_deps,
+                [fn] * len(idx),
+                [payloads[i] for i in idx],
+                [deps[i] for i in idx],
+                key=[keys[i] for i in idx],
+                pure=False,
+                resources=dict(res_key) if res_key else None,
+                batch_size=None,
+            )
+            for i, future in zip(idx, batch):
+                futures[i] = future
+        for future, c in zip(futures, contexts):
+            self._futures.append(future)
+            self._contexts[future.key] = c
+        return futures
 
     def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], extra_context: dict[str, Any] | None = None, **kwargs: Any) -> list[Any]:
         """Submit ``fn`` once per element of ``zip(*iterables)`` in one message to the scheduler
         (``task_index`` = position); return the list of futures."""
-        client = self._started()
-        columns = [list(it) for it in iterables]
-        n = min((len(c) for c in columns), default=0)
-        if n == 0:
-            return []
-        columns = [c[:n] for c in columns]
         ctx = dict(extra_context or {})
-        contexts = [{**ctx, "task_index": i} for i in range(n)]
-        keys = [_task_key(c) for c in contexts]
-        futures = client.map(
-            fn,
-            *columns,
-            key=keys if all(keys) else None,
-            pure=False,
-            resources=_resources(ctx),
-            batch_size=None,
-            **kwargs,
+        rows = list(zip(*iterables))
+        return self.submit_many(
+            fn, [(row, dict(kwargs)) for row in rows], [{**ctx, "task_index": i} for i in range(len(rows))]
         )
-        self._futures.extend(futures)
-        for future, c in zip(futures, contexts):
-            self._contexts[future.key] = c
-        return futures
+
+    def _lost(self, future: Any) -> Any:
+        exc = _exception_of(future)
+        self.logger.error("Dask lost the run of %s: %r", future.key, exc)
+        return _lost_task_state(exc, self._contexts.get(future.key))
 
     def wait(self, futures: Any) -> Any:
         """Block until every future in ``futures`` (nested lists/tuples/dicts) is finished and
@@ -471,22 +590,38 @@ class DaskExecutor(Executor):
         if not found:
             return futures
         client = self._started()
-        with client.as_current():
-            dwait(found)
-        ok = [f for f in found if f.status == "finished"]
         values: dict[Any, Any] = {}
-        if ok:
-            values.update(zip((f.key for f in ok), client.gather(ok, errors="skip")))
-        for f in found:
-            if f.key in values:
-                continue
+        pending = list({f.key: f for f in found}.values())
+        # A finished future can turn "lost" again when the worker holding its result dies;
+        # the scheduler then recomputes it, so wait again for those (bounded).
+        for _ in range(_WAIT_ROUNDS):
+            with client.as_current():
+                dwait(pending)
+            ready = [f for f in pending if f.status == "finished"]
             try:
-                exc: BaseException = f.exception(timeout=5) if f.status == "error" else RuntimeError(f"future {f.status}")
-            except BaseException as err:  # noqa: BLE001 - any failure to learn the cause is reported as the cause
-                exc = err
-            self.logger.error("Dask lost the run of %s: %r", f.key, exc)
-            values[f.key] = _lost_task_state(exc, self._contexts.get(f.key))
+                got = client.gather(ready) if ready else []
+            except Exception:  # noqa: BLE001 - a result vanished while gathering: wait again
+                self.logger.debug("Gathering results failed; waiting again", exc_info=True)
+                continue
+            values.update(zip((f.key for f in ready), got))
+            for f in pending:
+                if f.key not in values and f.status in ("error", "cancelled"):
+                    values[f.key] = self._lost(f)
+            pending = [f for f in pending if f.key not in values]
+            if not pending:
+                break
+        for f in pending:
+            values[f.key] = self._lost(f)
         return _replace(futures, is_leaf, lambda f: values[f.key])
+
+
+def _exception_of(future: Any) -> BaseException:
+    try:
+        if future.status == "error":
+            return future.exception(timeout=5)  # type: ignore[no-any-return]
+    except BaseException as err:  # noqa: BLE001 - failing to learn the cause is reported as the cause
+        return err
+    return RuntimeError(f"the Dask future ended {future.status!r}")
 
 
 def use_dask_address(flow: Any, address: str) -> Any:
