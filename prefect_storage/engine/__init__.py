@@ -2,8 +2,9 @@
 
 The runners live in :mod:`prefect_storage.core`; this package holds the classic
 module paths (``engine.state``, ``engine.signals``, ``engine.results``, ...).
-The defaults come from the classic settings ``PREFECT__ENGINE__EXECUTOR__DEFAULT_CLASS``,
-``PREFECT__ENGINE__FLOW_RUNNER__DEFAULT_CLASS`` and ``PREFECT__ENGINE__TASK_RUNNER__DEFAULT_CLASS``.
+The defaults come from the classic settings ``engine.executor.default_class`` (etc.) of
+:data:`prefect_storage.core.configuration.config`, else ``PREFECT__ENGINE__EXECUTOR__DEFAULT_CLASS``
+and friends; a ``prefect.`` name is read as ``prefect_storage.``.
 """
 
 from __future__ import annotations
@@ -25,13 +26,18 @@ __all__ = [
 ]
 
 
-def _resolve(variable: str, fallback: type) -> Any:
-    value = os.environ.get(variable)
+def _resolve(dotted: str, variable: str, fallback: type) -> Any:
+    """The class named by setting ``dotted`` (then env ``variable``); a class object is
+    returned as is; a name that cannot be imported warns and gives ``fallback``."""
+    from prefect_storage.core.configuration import config
+
+    value = config.get_nested(dotted) or os.environ.get(variable)
     if not value:
         return fallback
-    module, _, name = value.replace("prefect.", "prefect_storage.", 1).rpartition(".")
-    if value.startswith("prefect_storage."):
-        module, _, name = value.rpartition(".")
+    if not isinstance(value, str):
+        return value
+    path = "prefect_storage" + value[len("prefect") :] if value.split(".")[0] == "prefect" else value
+    module, _, name = path.rpartition(".")
     try:
         return getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError, ValueError):
@@ -43,14 +49,14 @@ def get_default_executor_class() -> type:
     """The executor class ``flow.run()`` uses when the flow has none (``LocalExecutor``)."""
     from prefect_storage.core.executors import LocalExecutor
 
-    return _resolve("PREFECT__ENGINE__EXECUTOR__DEFAULT_CLASS", LocalExecutor)  # type: ignore[no-any-return]
+    return _resolve("engine.executor.default_class", "PREFECT__ENGINE__EXECUTOR__DEFAULT_CLASS", LocalExecutor)  # type: ignore[no-any-return]
 
 
 def get_default_flow_runner_class() -> type:
     """The flow runner class ``flow.run()`` uses (``FlowRunner``)."""
-    return _resolve("PREFECT__ENGINE__FLOW_RUNNER__DEFAULT_CLASS", FlowRunner)  # type: ignore[no-any-return]
+    return _resolve("engine.flow_runner.default_class", "PREFECT__ENGINE__FLOW_RUNNER__DEFAULT_CLASS", FlowRunner)  # type: ignore[no-any-return]
 
 
 def get_default_task_runner_class() -> type:
     """The task runner class the flow runner uses (``TaskRunner``)."""
-    return _resolve("PREFECT__ENGINE__TASK_RUNNER__DEFAULT_CLASS", TaskRunner)  # type: ignore[no-any-return]
+    return _resolve("engine.task_runner.default_class", "PREFECT__ENGINE__TASK_RUNNER__DEFAULT_CLASS", TaskRunner)  # type: ignore[no-any-return]

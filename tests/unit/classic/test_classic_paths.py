@@ -129,15 +129,23 @@ def test_old_executor_paths_warn_and_work() -> None:
         NewLocalExecutor()
 
 
-def test_set_temporary_config_and_raise_on_exception(monkeypatch: pytest.MonkeyPatch) -> None:
-    from prefect_storage import Flow, config, task
+def test_set_temporary_config_default_classes_and_raise_on_exception() -> None:
+    from prefect_storage import Flow, task
+    from prefect_storage.core.configuration import config
+    from prefect_storage.engine import FlowRunner, get_default_executor_class, get_default_flow_runner_class
+    from prefect_storage.executors import LocalDaskExecutor, LocalExecutor
     from prefect_storage.utilities.configuration import set_temporary_config
     from prefect_storage.utilities.debug import raise_on_exception
 
-    monkeypatch.delenv("PREFECT__FLOWS__CHECKPOINTING", raising=False)
+    assert get_default_executor_class() is LocalExecutor and get_default_flow_runner_class() is FlowRunner
+    with set_temporary_config({"engine.executor.default_class": "prefect.executors.LocalDaskExecutor"}):
+        assert get_default_executor_class() is LocalDaskExecutor
+    with set_temporary_config({"engine.executor.default_class": "nowhere.Executor"}), pytest.warns(
+        UserWarning, match="Could not import nowhere.Executor; using"
+    ):
+        assert get_default_executor_class() is LocalExecutor
     with set_temporary_config({"flows.checkpointing": True}) as cfg:
-        assert config.checkpointing() is True and cfg.flows.checkpointing is True
-    assert config.checkpointing() is False
+        assert cfg.flows.checkpointing is True and config.flows.checkpointing is True
 
     @task
     def boom():
