@@ -10,9 +10,8 @@ import tempfile
 from typing import Any
 
 from prefect_storage.core.signals import FAIL
-from prefect_storage.core.utilities import defaults_from_attrs
-
 from prefect_storage.core.task import Task
+from prefect_storage.core.utilities import defaults_from_attrs
 
 __all__ = ["ShellTask"]
 

@@ -1,7 +1,6 @@
 """Choose a branch at run time with case/merge, then report which one ran."""
-from prefect_storage.tasks.control_flow import merge
-
 from prefect_storage import Flow, Parameter, case, task
+from prefect_storage.tasks.control_flow import merge
 
 
 @task

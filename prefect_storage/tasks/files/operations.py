@@ -6,9 +6,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from prefect_storage.core.utilities import defaults_from_attrs
-
 from prefect_storage.core.task import Task
+from prefect_storage.core.utilities import defaults_from_attrs
 
 __all__ = ["Copy", "Glob", "Move", "Remove"]
 

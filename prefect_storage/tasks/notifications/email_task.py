@@ -11,9 +11,8 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from typing import Any
 
-from prefect_storage.core.utilities import defaults_from_attrs
-
 from prefect_storage.core.task import Task
+from prefect_storage.core.utilities import defaults_from_attrs
 from prefect_storage.secrets import Secret
 
 __all__ = ["EmailTask"]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect_storage.core.utilities import defaults_from_attrs
-
 from prefect_storage.core.task import Task
+from prefect_storage.core.utilities import defaults_from_attrs
 from prefect_storage.secrets import Secret
 
 __all__ = ["SlackTask"]
