@@ -137,3 +137,21 @@ def run_logs(state: CliState, run_id: str, as_json: bool) -> None:
         return
     for e in entries:
         click.echo(f"{e.timestamp.astimezone():%Y-%m-%d %H:%M:%S} {e.level:<7} {e.name}: {e.message}")
+
+
+@runs.command("artifacts")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_obj
+def run_artifacts(state: CliState, run_id: str, as_json: bool) -> None:
+    """List the artifacts (links, markdown) the tasks of flow run RUN_ID created."""
+    flow_run = state.registry.get_flow_run(run_id)
+    artifacts = state.registry.list_artifacts(flow_run.id)
+    if as_json:
+        print_json([a.to_json() for a in artifacts])
+        return
+    print_table(
+        f"Artifacts of flow run {flow_run.id[:8]}",
+        ["ID", "TASK", "KIND", "CONTENT", "UPDATED"],
+        [(a.id[:8], a.task_slug, a.kind, a.data, a.updated) for a in artifacts],
+    )

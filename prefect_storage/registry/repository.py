@@ -20,8 +20,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from prefect_storage.registry import schema
+from prefect_storage.registry.artifacts import ArtifactsMixin
+from prefect_storage.registry.child_runs import ChildRunsMixin
 from prefect_storage.registry.engine import create_engine, registry_url
 from prefect_storage.registry.errors import NotRegisteredError, SchemaVersionError
+from prefect_storage.registry.kv import KeyValueMixin
 
 SCHEDULED, RUNNING, SUCCESS, FAILED = "Scheduled", "Running", "Success", "Failed"
 FINISHED_STATES = frozenset({SUCCESS, FAILED})
@@ -111,7 +114,7 @@ class LogEntry:
         return {**dataclasses.asdict(self), "timestamp": self.timestamp.isoformat()}
 
 
-class Registry:
+class Registry(ChildRunsMixin, KeyValueMixin, ArtifactsMixin):
     """Access to one registry database (see :mod:`prefect_storage.registry.engine` for URLs).
 
     The schema is created or upgraded on first use. Every method runs in its own short
@@ -453,16 +456,34 @@ class Registry:
         state: str,
         message: str | None = None,
         tasks: Sequence[Mapping[str, Any]] | None = None,
+        agent: str | None = None,
     ) -> None:
-        """Record a run's new state (and, for a finished run, its task states and end time)."""
+        """Record a run's new state (and, for a finished run, its task states and end time).
+
+        With ``agent``, the write happens only while the run is Running and held by that
+        agent; otherwise :class:`~prefect_storage.exceptions.RunOwnershipError` says who
+        finished it (a reconnecting agent cannot overwrite a run already marked Failed).
+        """
         values: dict[str, Any] = {"state": state, "message": message}
         if tasks is not None:
             values["tasks"] = [dict(t) for t in tasks]
         if state in FINISHED_STATES:
             values["ended"] = utcnow()
+        r = schema.flow_runs
+        where = [r.c.id == run_id]
+        if agent is not None:
+            where += [r.c.state == RUNNING, r.c.agent == agent]
         with self._begin() as conn:
-            result = conn.execute(schema.flow_runs.update().where(schema.flow_runs.c.id == run_id).values(**values))
+            result = conn.execute(r.update().where(*where).values(**values))
         if result.rowcount != 1:
+            if agent is not None:
+                current = self.get_flow_run(run_id)
+                from prefect_storage.exceptions import RunOwnershipError
+
+                raise RunOwnershipError(
+                    f"Flow run {run_id} is {current.state} (agent {current.agent!r}); agent {agent!r} no longer holds it, "
+                    f"so its outcome {state} was not recorded."
+                )
             raise NotRegisteredError(f"No flow run with id {run_id!r}.")
 
     # -- logs -------------------------------------------------------------------------------

@@ -117,9 +117,63 @@ def _v2_schedules(conn: sa.Connection) -> None:
     schedules.create(conn, checkfirst=True)
 
 
+# -- version 3 (agent area): flow-of-flows, key-value store, artifacts ------------------------
+
+child_flow_runs = sa.Table(
+    "child_flow_runs",
+    metadata,
+    sa.Column("idempotency_key", sa.String(500), primary_key=True),
+    sa.Column("flow_id", sa.String(36), sa.ForeignKey("flows.id"), nullable=False),
+    sa.Column("flow_run_id", sa.String(36), sa.ForeignKey("flow_runs.id")),  # NULL while being created
+    sa.Column("parent_flow_run_id", sa.String(36)),
+    sa.Column("run_name", sa.String(500)),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_child_flow_runs_run", "flow_run_id"),
+)
+
+task_run_results = sa.Table(
+    "task_run_results",
+    metadata,
+    sa.Column("flow_run_id", sa.String(36), sa.ForeignKey("flow_runs.id"), primary_key=True),
+    sa.Column("task_slug", sa.String(500), primary_key=True),
+    sa.Column("map_index", sa.Integer, primary_key=True),
+    sa.Column("state", sa.String(40), nullable=False),
+    sa.Column("location", sa.Text),
+    sa.Column("value", sa.LargeBinary),  # cloudpickle of the result, when small enough
+)
+
+kv_store = sa.Table(
+    "kv_store",
+    metadata,
+    sa.Column("key", sa.String(500), primary_key=True),
+    sa.Column("id", sa.String(36), nullable=False, unique=True),
+    sa.Column("value", sa.JSON),
+    sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
+)
+
+artifacts = sa.Table(
+    "artifacts",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("flow_run_id", sa.String(36), sa.ForeignKey("flow_runs.id"), nullable=False, index=True),
+    sa.Column("task_run_id", sa.String(200)),
+    sa.Column("task_slug", sa.String(500)),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def _v3_agent(conn: sa.Connection) -> None:
+    for table in (child_flow_runs, task_run_results, kv_store, artifacts):
+        table.create(conn, checkfirst=True)
+
+
 #: (version, what it does, function); append only.
 MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None]]] = [
     (1, "projects, flows, flow runs and logs", _v1_initial),
     (2, "schedules; flow runs get scheduled_start_time and schedule_id (unique together)", _v2_schedules),
+    (3, "child flow runs (idempotency keys), task run results, key-value store, artifacts", _v3_agent),
 ]
 LATEST = MIGRATIONS[-1][0]
