@@ -81,6 +81,11 @@ PATHS: dict[str, list[str]] = {
     "prefect_storage.tasks.secrets": ["SecretBase", "PrefectSecret", "EnvVarSecret"],
     "prefect_storage.tasks.notifications": ["EmailTask", "SlackTask"],
     "prefect_storage.tasks.files": ["Copy", "Glob", "Move", "Remove", "Zip", "Unzip"],
+    "prefect_storage.tasks.prefect": ["create_flow_run", "wait_for_flow_run", "get_task_run_result", "StartFlowRun"],
+    "prefect_storage.backend": ["set_key_value", "get_key_value", "delete_key", "list_keys", "create_link_artifact",
+                                "create_markdown_artifact"],
+    "prefect_storage.artifacts": ["create_link", "create_markdown", "update_link", "update_markdown",
+                                  "delete_artifact"],
 }
 
 
