@@ -189,3 +189,16 @@ def test_not_provided_names_raise_a_clear_import_error() -> None:
         from prefect_storage import Client  # noqa: F401
     with pytest.raises(ModuleNotFoundError, match="No module named 'prefect_storage.no_such_thing'"):
         import prefect_storage.no_such_thing  # noqa: F401
+
+
+TRIAL = Path(__file__).resolve().parents[2] / "classic_scripts"
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in TRIAL.glob("*.py")))
+def test_the_trial_scripts_come_back_from_their_classic_form(script: str) -> None:
+    """Each trial script, turned back into its classic form, migrates to exactly itself."""
+    swapped = (TRIAL / script).read_text()
+    classic = swapped.replace("prefect_storage", "prefect")
+    result = migrate_source(classic)
+    assert result.not_provided == []
+    assert result.source == swapped
