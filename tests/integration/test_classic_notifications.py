@@ -149,3 +149,24 @@ def test_email_task_ssl_logs_in_with_the_email_secrets(smtp_tls_sink: SmtpSink, 
 def test_email_task_rejects_unknown_smtp_type() -> None:
     with pytest.raises(ValueError, match="TLS13 is an unsupported value for smtp_type."):
         EmailTask(smtp_type="TLS13").run(email_to="x@example.com")
+
+
+def test_gmail_notifier_sends_to_the_username_over_tls(smtp_tls_sink: SmtpSink, monkeypatch) -> None:
+    from prefect_storage.utilities.notifications import gmail_notifier, notifications
+
+    monkeypatch.setattr(notifications, "GMAIL_SMTP_SERVER", ("127.0.0.1", smtp_tls_sink.port))
+    monkeypatch.setenv("SSL_CERT_FILE", smtp_tls_sink.cert_file)
+    monkeypatch.setenv("EMAIL_USERNAME", "me@example.com")
+    monkeypatch.setenv("EMAIL_PASSWORD", "pw-987")
+
+    @task(state_handlers=[gmail_notifier(only_states=[Failed])])
+    def flaky():
+        raise ValueError("nope")
+
+    with Flow("gmail") as flow:
+        flaky()
+    assert flow.run().is_failed()
+    (sent,) = smtp_tls_sink.messages
+    assert sent["login"] == ("me@example.com", "pw-987")
+    assert sent["message"]["To"] == "me@example.com"
+    assert sent["message"]["Subject"] == "Prefect state change notification for flaky"
