@@ -229,3 +229,13 @@ class _ContextModule(_types.ModuleType, Context):
 context: _Any = _sys.modules[__name__]
 _sys.modules[__name__].__class__ = _ContextModule
 del annotations  # the __future__ flag would otherwise read as a context key
+
+
+def _root_logger() -> _Any:
+    from prefect_storage.log import get_logger
+
+    return get_logger("prefect_storage")
+
+
+# classic: outside any run (and in flow state handlers) ``context.logger`` is the root logger
+_GLOBAL.setdefault("logger", _root_logger())

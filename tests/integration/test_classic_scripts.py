@@ -71,6 +71,9 @@ SCRIPT_CASES = [
     Script("signals_loop.py", "signals-loop",
            results={"fetch_pages": ["item-1", "item-2", "item-3", "item-4"], "short_circuit": "cached"},
            states={"maybe_archive": "Skipped", "after_archive": "Skipped"}),
+    Script("combined_pipeline.py", "combined-pipeline",
+           results={"total": 17, "auto_approve": "approved 17", "close_batch": "closed (approved 17)"},
+           states={"price_order": "Mapped", "manual_review": "Skipped", "page_on_call": "TriggerFailed"}),
     Script("files_apply_map.py", "files-apply-map", states={"size_of": "Mapped", "mark_small": "Mapped"}),
 ]
 
