@@ -60,3 +60,26 @@ def get_default_flow_runner_class() -> type:
 def get_default_task_runner_class() -> type:
     """The task runner class the flow runner uses (``TaskRunner``)."""
     return _resolve("engine.task_runner.default_class", "PREFECT__ENGINE__TASK_RUNNER__DEFAULT_CLASS", TaskRunner)  # type: ignore[no-any-return]
+
+
+_SUBMODULES = frozenset(
+    {
+        "cache_validators",
+        "executors",
+        "flow_runner",
+        "result",
+        "results",
+        "runner",
+        "serializers",
+        "signals",
+        "state",
+        "task_runner",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    # classic `import prefect` made `prefect.engine.state` etc. reachable as attributes
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -170,3 +170,13 @@ def test_dotdict() -> None:
     assert isinstance(d, DotDict) and d.a.b[0].c == 1
     d.x = 2
     assert d["x"] == 2 and d.to_dict() == {"a": {"b": [{"c": 1}]}, "x": 2}
+
+
+def test_submodules_are_reachable_as_attributes_after_import_prefect_storage() -> None:
+    import prefect_storage
+
+    assert prefect_storage.engine.state.Failed.__name__ == "Failed"
+    assert prefect_storage.engine.signals.SKIP.__name__ == "SKIP"
+    assert callable(prefect_storage.utilities.notifications.slack_notifier)
+    assert prefect_storage.utilities.edges.unmapped is prefect_storage.unmapped
+    assert prefect_storage.run_configs.KubernetesRun.__name__ == "KubernetesRun"
