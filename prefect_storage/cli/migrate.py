@@ -9,9 +9,10 @@ and ``cli/__init__.py`` registers the group once.
 =====  ==========================================================================
 0      every classic import found can be rewritten (or there was none); the diff
        was shown, or with ``--write`` the files were written
-1      some imports name modules or classes prefect_storage does not provide
-       (listed as ``file:line``; those statements are left unchanged, the rest
-       is rewritten), or a file is not valid Python
+1      some imports (or uses like ``prefect.Client()``) name modules or classes
+       prefect_storage does not provide (listed as ``file:line``; such import
+       statements are left unchanged, the rest is rewritten), or a file is not
+       valid Python
 2      usage error: no such path, unknown option
 =====  ==========================================================================
 """

@@ -24,6 +24,7 @@ import difflib
 import importlib
 import importlib.util
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 from prefect_storage.backends.optional import require
@@ -100,6 +101,33 @@ def check_import(classic_module: str, names: Sequence[str] = ()) -> list[tuple[s
     return missing
 
 
+def check_attribute_path(dotted: str) -> tuple[str, str, str] | None:
+    """For a use like ``prefect.engine.state.Success``: None when prefect_storage has it,
+    else (classic module, missing name, reason)."""
+    parts = dotted.split(".")
+    obj: Any = importlib.import_module(TARGET)
+    for i, part in enumerate(parts[1:], start=1):
+        module_path = ".".join(parts[:i])
+        try:
+            obj = getattr(obj, part)
+            continue
+        except ImportError as exc:
+            return module_path, part, str(exc).split(" See docs/")[0]
+        except AttributeError:
+            pass
+        from prefect_storage.context import Context
+
+        if not isinstance(obj, ModuleType) or isinstance(obj, Context):
+            return None  # an attribute of a class, a value or a run-context key: known only at run time
+        sub, why = _import_module(f"{_target_module(module_path)}.{part}")
+        if sub is None:
+            if why and "is not provided" in why:
+                return module_path, part, why
+            return module_path, part, f"{_target_module(module_path)} has no {part!r}; prefect_storage does not provide it"
+        obj = sub
+    return None
+
+
 def _dotted(node: Any) -> str:
     import libcst as cst
 
@@ -125,15 +153,16 @@ def _rename_root(node: Any) -> Any:
 
 def _make_transformer(not_provided: list[NotProvided]) -> Any:
     import libcst as cst
-    from libcst.metadata import PositionProvider, ScopeProvider
+    from libcst.metadata import ParentNodeProvider, PositionProvider, ScopeProvider
 
     class ImportRewriter(cst.CSTTransformer):
-        METADATA_DEPENDENCIES = (PositionProvider, ScopeProvider)
+        METADATA_DEPENDENCIES = (ParentNodeProvider, PositionProvider, ScopeProvider)
 
         def __init__(self) -> None:
             super().__init__()
             self.rename: set[int] = set()  # ids of Name nodes bound by a rewritten ``import prefect``
             self.skip_imports: set[int] = set()
+            self.reported: set[tuple[str, str, str]] = set()
 
         def _line(self, node: Any) -> int:
             return int(self.get_metadata(PositionProvider, node).start.line)
@@ -182,6 +211,21 @@ def _make_transformer(not_provided: list[NotProvided]) -> Any:
                         ref = ref.value
                     if isinstance(ref, cst.Name) and ref.value == CLASSIC:
                         self.rename.add(id(ref))
+                        self._check_use(ref)
+
+        def _check_use(self, name: Any) -> None:
+            """Report ``prefect.x.Y`` uses whose target prefect_storage lacks (still rewritten)."""
+            top = name
+            parent = self.get_metadata(ParentNodeProvider, top, None)
+            while isinstance(parent, cst.Attribute) and parent.value is top:
+                top, parent = parent, self.get_metadata(ParentNodeProvider, parent, None)
+            if top is name:
+                return
+            dotted = _dotted(top)
+            problem = check_attribute_path(dotted)
+            if problem is not None and problem not in self.reported:
+                self.reported.add(problem)
+                not_provided.append(NotProvided(self._line(top), problem[0], problem[1], problem[2]))
 
         # -- rewrite -----------------------------------------------------------------------
 

@@ -202,3 +202,26 @@ def test_the_trial_scripts_come_back_from_their_classic_form(script: str) -> Non
     result = migrate_source(classic)
     assert result.not_provided == []
     assert result.source == swapped
+
+
+def test_uses_of_names_not_provided_are_reported_but_rewritten() -> None:
+    source = textwrap.dedent(
+        """\
+        import prefect
+
+        def f():
+            client = prefect.Client()
+            logger = prefect.context.get("logger")
+            name = prefect.context.flow_name
+            done = prefect.engine.state.Success()
+            return prefect.tasks.snowflake.SnowflakeQuery, prefect.engine.state.Nope
+        """
+    )
+    result = migrate_source(source)
+    assert "import prefect_storage\n" in result.source and "prefect_storage.context.flow_name" in result.source
+    found = {(p.line, p.module, p.name) for p in result.not_provided}
+    assert found == {
+        (4, "prefect", "Client"),
+        (8, "prefect.tasks", "snowflake"),
+        (8, "prefect.engine.state", "Nope"),
+    }
