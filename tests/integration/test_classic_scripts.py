@@ -339,3 +339,15 @@ def test_register_run_agent(case: Script, agent_runs: dict[str, Any]) -> None:
     for name, kind in case.states.items():
         if kind not in ("Mapped",):
             assert task_states.get(name) == kind, (name, task_states)
+
+
+def test_scripts_run_as_main_programs(tmp_path: Path, slack_sink: SlackSink) -> None:
+    """``python script.py``: the classic ``if __name__ == "__main__": flow.run()`` (and a
+    ``flow.visualize()`` guarded for a machine without graphviz)."""
+    env = {**os.environ, **_env(tmp_path, slack_sink), "ETL_OUTPUT": str(tmp_path / "etl.json")}
+    for script in ("etl_map_reduce.py", "files_apply_map.py"):
+        proc = subprocess.run([sys.executable, str(SCRIPTS / script)], capture_output=True, text=True, env=env,
+                              cwd=str(tmp_path), timeout=120, check=False)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads((tmp_path / "etl.json").read_text()) == {"count": 12, "total": 360}
+    assert (tmp_path / "data" / "copy.bak").exists()
