@@ -25,6 +25,7 @@ EXTRAS = {
     # classic notification tasks and state handlers (SlackTask, slack_notifier)
     "notifications": ["requests>=2.31"],
     "dask": ["dask>=2023.6", "distributed>=2023.6"],
+    "viz": ["graphviz>=0.20"],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 EXTRAS["test"] = [

@@ -22,12 +22,14 @@ from prefect_storage.backends.optional import require
 from prefect_storage.core.executors.base import Executor
 from prefect_storage.exceptions import ExecutorConfigError, ExecutorNotStartedError
 
-__all__ = ["DaskExecutor", "LocalDaskExecutor", "LocalDaskFuture", "use_dask_address"]
+__all__ = ["DaskExecutor", "DaskFuture", "LocalDaskExecutor", "LocalDaskFuture", "use_dask_address"]
 
 #: classic configuration variable for a default scheduler address
 ADDRESS_ENV = "PREFECT__ENGINE__EXECUTOR__DASK__ADDRESS"
 DEFAULT_CLUSTER = "distributed.LocalCluster"
 _WAIT_ROUNDS = 20
+_MAX_QUEUED = 2000  # queued submissions are sent at the latest at this many
+_MAX_CHUNK = 64  # calls per cluster task, at most
 
 _SCHEDULERS = {
     "threads": "threads",
@@ -121,22 +123,34 @@ def _lost_task_state(exc: BaseException, extra_context: dict[str, Any] | None) -
 
 
 class _Ref:
-    """Stands for a future's value inside shipped arguments (a future itself must not travel)."""
+    """Stands for a future's value inside shipped arguments (a future itself must not travel);
+    ``index`` picks one result out of a cluster task that ran several calls."""
 
-    __slots__ = ("key",)
+    __slots__ = ("index", "key")
 
-    def __init__(self, key: Any) -> None:
+    def __init__(self, key: Any, index: int | None = None) -> None:
         self.key = key
+        self.index = index
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_Ref, (self.key,))
+        return (_Ref, (self.key, self.index))
+
+
+def _deref(found: dict[Any, Any], ref: _Ref) -> Any:
+    value = found[ref.key]
+    if ref.index is None:
+        return value
+    value = value[ref.index]
+    if isinstance(value, _Lost):
+        raise value.exc
+    return value
 
 
 class _Payload:
     """The arguments of one call, shipped as one opaque object: dask does not walk into it
     (walking every task's context dict costs more than running most tasks)."""
 
-    __slots__ = ("args", "kwargs", "keys")
+    __slots__ = ("args", "keys", "kwargs")
 
     def __init__(self, args: tuple[Any, ...], kwargs: dict[str, Any], keys: list[Any]) -> None:
         self.args, self.kwargs, self.keys = args, kwargs, keys
@@ -153,15 +167,10 @@ def _apply(fn: Callable[..., Any], payload: _Payload, *values: Any) -> Any:
     """Run on the worker: put the upstream values where their futures were, call ``fn``."""
     if payload.keys:
         found = dict(zip(payload.keys, values))
-        args = _replace(payload.args, _is_ref, lambda r: found[r.key])
-        kwargs = _replace(payload.kwargs, _is_ref, lambda r: found[r.key])
+        args = _replace(payload.args, _is_ref, lambda r: _deref(found, r))
+        kwargs = _replace(payload.kwargs, _is_ref, lambda r: _deref(found, r))
         return fn(*args, **kwargs)
     return fn(*payload.args, **payload.kwargs)
-
-
-def _apply_deps(fn: Callable[..., Any], payload: _Payload, values: list[Any]) -> Any:
-    """``_apply`` with the upstream values as one list (the shape ``Client.map`` ships)."""
-    return _apply(fn, payload, *values)
 
 
 def _pack(args: tuple[Any, ...], kwargs: dict[str, Any], is_future: Callable[[Any], bool]) -> tuple[_Payload, list[Any]]:
@@ -453,12 +462,13 @@ class DaskExecutor(Executor):
         self.performance_report_path = os.fspath(performance_report_path) if performance_report_path is not None else None
         self.client: Any = None
         self._futures: list[Any] = []
-        self._contexts: dict[str, dict[str, Any] | None] = {}
+        self._queue: list[DaskFuture] = []
+        self._nthreads: int | None = None
         super().__init__()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.update(client=None, _futures=[], _contexts={})
+        state.update(client=None, _futures=[], _queue=[], _nthreads=None)
         return state
 
     @property
@@ -504,7 +514,7 @@ class DaskExecutor(Executor):
                         client.cancel(active)
                     except Exception:  # the cluster may already be gone
                         self.logger.debug("Cancelling tasks failed", exc_info=True)
-                self.client, self._futures, self._contexts = None, [], {}
+                self.client, self._futures, self._queue, self._nthreads = None, [], [], None
 
     def _started(self) -> Any:
         if self.client is None:
@@ -514,84 +524,120 @@ class DaskExecutor(Executor):
             )
         return self.client
 
-    def submit(self, fn: Callable[..., Any], *args: Any, extra_context: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        """Submit ``fn(*args, **kwargs)`` to the cluster and return its ``distributed.Future``;
-        futures among the arguments (also inside lists, tuples and dicts) are resolved on the
-        workers before ``fn`` runs."""
-        return self.submit_many(fn, [(args, kwargs)], [extra_context])[0]
+    def submit(self, fn: Callable[..., Any], *args: Any, extra_context: dict[str, Any] | None = None, **kwargs: Any) -> DaskFuture:
+        """Submit ``fn(*args, **kwargs)`` and return a :class:`DaskFuture`; futures among the
+        arguments (also inside lists, tuples and dicts) are resolved on the workers first.
+
+        Submissions are sent to the scheduler when they are waited for (or when many are
+        queued). Consecutive submissions of the same function for the same task (mapped
+        children) go in one message, grouped into a few cluster tasks of several children
+        each: scheduling one cluster task costs about as much as running a small task."""
+        self._started()
+        handle = DaskFuture((fn, args, kwargs), extra_context)
+        self._queue.append(handle)
+        if len(self._queue) >= _MAX_QUEUED:
+            self._flush()
+        return handle
 
     def submit_many(
         self,
         fn: Callable[..., Any],
         calls: Sequence[tuple[tuple[Any, ...], dict[str, Any]]],
         extra_contexts: Sequence[dict[str, Any] | None] | None = None,
-    ) -> list[Any]:
-        """Submit ``fn`` once per ``(args, kwargs)`` in ``calls`` (mapped children) in one
-        message to the scheduler; return the futures in order."""
-        client = self._started()
-        if not calls:
-            return []
-        from distributed import Future
-
-        is_future = lambda obj: isinstance(obj, Future)  # noqa: E731
+    ) -> list[DaskFuture]:
+        """Submit ``fn`` once per ``(args, kwargs)`` in ``calls`` (mapped children)."""
         contexts = list(extra_contexts or [None] * len(calls))
-        payloads, deps = [], []
-        for args, kwargs in calls:
-            payload, found = _pack(tuple(args), dict(kwargs), is_future)
-            payloads.append(payload)
-            deps.append(found)
-        keys = [_task_key(c) or f"call-{uuid.uuid4().hex}" for c in contexts]
-        groups: dict[Any, list[int]] = {}
-        for i, c in enumerate(contexts):
-            res = _resources(c)
-            groups.setdefault(tuple(sorted(res.items())) if res else None, []).append(i)
-        futures: list[Any] = [None] * len(calls)
-        for res_key, idx in groups.items():
-            batch = client.map(
-                _apply_deps,
-                [fn] * len(idx),
-                [payloads[i] for i in idx],
-                [deps[i] for i in idx],
-                key=[keys[i] for i in idx],
-                pure=False,
-                resources=dict(res_key) if res_key else None,
-                batch_size=None,
-            )
-            for i, future in zip(idx, batch):
-                futures[i] = future
-        for future, c in zip(futures, contexts):
-            self._futures.append(future)
-            self._contexts[future.key] = c
-        return futures
+        return [self.submit(fn, *a, extra_context=c, **k) for (a, k), c in zip(calls, contexts)]
 
-    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], extra_context: dict[str, Any] | None = None, **kwargs: Any) -> list[Any]:
-        """Submit ``fn`` once per element of ``zip(*iterables)`` in one message to the scheduler
-        (``task_index`` = position); return the list of futures."""
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], extra_context: dict[str, Any] | None = None, **kwargs: Any) -> list[DaskFuture]:
+        """Submit ``fn`` once per element of ``zip(*iterables)`` (``task_index`` = position)."""
         ctx = dict(extra_context or {})
         rows = list(zip(*iterables))
-        return self.submit_many(
-            fn, [(row, dict(kwargs)) for row in rows], [{**ctx, "task_index": i} for i in range(len(rows))]
-        )
+        return self.submit_many(fn, [(row, dict(kwargs)) for row in rows], [{**ctx, "task_index": i} for i in range(len(rows))])
 
-    def _lost(self, future: Any) -> Any:
-        exc = _exception_of(future)
-        self.logger.error("Dask lost the run of %s: %r", future.key, exc)
-        return _lost_task_state(exc, self._contexts.get(future.key))
+    # -- sending queued submissions ---------------------------------------------------
+
+    def _threads(self, client: Any) -> int:
+        if self._nthreads is None:
+            try:
+                self._nthreads = max(1, sum(client.nthreads().values()))
+            except Exception:
+                self._nthreads = 1
+        return self._nthreads
+
+    def _flush(self) -> None:
+        queue, self._queue = self._queue, []
+        group: list[tuple[DaskFuture, _Payload, list[Any]]] = []
+        for handle in queue:
+            fn, args, kwargs = handle.call
+            if any(h.future is None for h in _leaves((args, kwargs), _is_handle, [])):
+                self._send(group)  # its upstreams are in the group being built: send them first
+                group = []
+            payload, deps = _pack_handles(args, kwargs)
+            if group and (group[0][0].call[0] is not fn or _name(group[0][0].ctx) != _name(handle.ctx)):
+                self._send(group)
+                group = []
+            group.append((handle, payload, deps))
+        self._send(group)
+
+    def _send(self, group: list[tuple[DaskFuture, _Payload, list[Any]]]) -> None:
+        if not group:
+            return
+        client = self.client
+        # Work of different resource needs never shares a cluster task.
+        by_resources: dict[Any, list[tuple[DaskFuture, _Payload, list[Any]]]] = {}
+        for item in group:
+            res = _resources(item[0].ctx)
+            by_resources.setdefault(tuple(sorted(res.items())) if res else None, []).append(item)
+        for res_key, items in by_resources.items():
+            resources = dict(res_key) if res_key else None
+            size = 1 if len(items) < 2 * self._threads(client) else max(1, min(_MAX_CHUNK, -(-len(items) // (4 * self._threads(client)))))
+            for start in range(0, len(items), size):
+                chunk = items[start : start + size]
+                fn = chunk[0][0].call[0]
+                if len(chunk) == 1:
+                    handle, payload, deps = chunk[0]
+                    key = _task_key(handle.ctx) or f"call-{uuid.uuid4().hex}"
+                    future = client.submit(_apply, fn, payload, *deps, key=key, pure=False, resources=resources)
+                    handle.future, handle.index = future, None
+                else:
+                    deps_all: dict[Any, Any] = {}
+                    for _, _, deps in chunk:
+                        for d in deps:
+                            deps_all.setdefault(d.key, d)
+                    first = chunk[0][0].ctx or {}
+                    name = first.get("task_name") or "call"
+                    lo, hi = first.get("task_index"), (chunk[-1][0].ctx or {}).get("task_index")
+                    key = f"{name}-{lo}..{hi}-{uuid.uuid4().hex}" if lo is not None else f"{name}-x{len(chunk)}-{uuid.uuid4().hex}"
+                    future = client.submit(
+                        _apply_chunk, fn, [p for _, p, _ in chunk], list(deps_all), *deps_all.values(),
+                        key=key, pure=False, resources=resources,
+                    )
+                    for i, (handle, _, _) in enumerate(chunk):
+                        handle.future, handle.index = future, i
+                self._futures.append(future)
+                for handle, _, _ in chunk:
+                    handle.call = None  # drop the arguments: the cluster has them
+
+    def _lost(self, handle: DaskFuture, exc: BaseException) -> Any:
+        self.logger.error("Dask lost the run of %s: %r", _name(handle.ctx) or handle.future.key, exc)
+        return _lost_task_state(exc, handle.ctx)
 
     def wait(self, futures: Any) -> Any:
         """Block until every future in ``futures`` (nested lists/tuples/dicts) is finished and
-        return the same structure with values. A future the cluster lost becomes a
-        ``Failed`` state for that task instead of an error for the whole run."""
-        from distributed import Future
+        return the same structure with values. A run the cluster lost (its worker died more
+        often than the scheduler allows) becomes a ``Failed`` state for that task instead of
+        an error for the whole run."""
         from distributed import wait as dwait
 
-        is_leaf = lambda obj: isinstance(obj, Future)  # noqa: E731
-        found = _leaves(futures, is_leaf, [])
-        if not found:
+        handles = _leaves(futures, _is_handle, [])
+        if not handles:
             return futures
         client = self._started()
-        values: dict[Any, Any] = {}
-        pending = list({f.key: f for f in found}.values())
+        if any(h.future is None for h in handles):
+            self._flush()
+        results: dict[Any, Any] = {}
+        pending = list({h.future.key: h.future for h in handles}.values())
         # A finished future can turn "lost" again when the worker holding its result dies;
         # the scheduler then recomputes it, so wait again for those (bounded).
         for _ in range(_WAIT_ROUNDS):
@@ -600,26 +646,97 @@ class DaskExecutor(Executor):
             ready = [f for f in pending if f.status == "finished"]
             try:
                 got = client.gather(ready) if ready else []
-            except Exception:  # noqa: BLE001 - a result vanished while gathering: wait again
+            except Exception:
                 self.logger.debug("Gathering results failed; waiting again", exc_info=True)
                 continue
-            values.update(zip((f.key for f in ready), got))
+            results.update(zip((f.key for f in ready), got))
             for f in pending:
-                if f.key not in values and f.status in ("error", "cancelled"):
-                    values[f.key] = self._lost(f)
-            pending = [f for f in pending if f.key not in values]
+                if f.key not in results and f.status in ("error", "cancelled"):
+                    results[f.key] = _Lost(_exception_of(f))
+            pending = [f for f in pending if f.key not in results]
             if not pending:
                 break
         for f in pending:
-            values[f.key] = self._lost(f)
-        return _replace(futures, is_leaf, lambda f: values[f.key])
+            results[f.key] = _Lost(_exception_of(f))
+
+        def value(handle: DaskFuture) -> Any:
+            got = results[handle.future.key]
+            if isinstance(got, _Lost):
+                return self._lost(handle, got.exc)
+            if handle.index is not None:
+                got = got[handle.index]
+                if isinstance(got, _Lost):
+                    return self._lost(handle, got.exc)
+            return got
+
+        return _replace(futures, _is_handle, value)
+
+
+class DaskFuture:
+    """A call submitted to a :class:`DaskExecutor`: the ``distributed.Future`` of the cluster
+    task that runs it (with its position when several calls share one cluster task)."""
+
+    __slots__ = ("call", "ctx", "future", "index")
+
+    def __init__(self, call: Any, ctx: dict[str, Any] | None) -> None:
+        self.call = call
+        self.ctx = ctx
+        self.future: Any = None
+        self.index: int | None = None
+
+    def __repr__(self) -> str:
+        where = "queued" if self.future is None else self.future.key + ("" if self.index is None else f"[{self.index}]")
+        return f"<DaskFuture {_name(self.ctx) or 'call'}: {where}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        raise TypeError("A DaskFuture cannot be pickled; pass it to the executor's submit() or wait().")
+
+
+class _Lost:
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def _is_handle(obj: Any) -> bool:
+    return type(obj) is DaskFuture
+
+
+def _name(ctx: dict[str, Any] | None) -> Any:
+    return (ctx or {}).get("task_name")
+
+
+def _pack_handles(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[_Payload, list[Any]]:
+    """Like ``_pack`` for DaskFutures (already sent): refs name the cluster task and position."""
+    deps: dict[Any, Any] = {}
+
+    def ref(handle: DaskFuture) -> _Ref:
+        deps.setdefault(handle.future.key, handle.future)
+        return _Ref(handle.future.key, handle.index)
+
+    packed_args = _replace(args, _is_handle, ref)
+    packed_kwargs = _replace(kwargs, _is_handle, ref)
+    return _Payload(packed_args, packed_kwargs, list(deps)), list(deps.values())
+
+
+def _apply_chunk(fn: Callable[..., Any], payloads: list[_Payload], keys: list[Any], *values: Any) -> list[Any]:
+    """Run several calls in one cluster task; a call that raises is reported on its own."""
+    found = dict(zip(keys, values))
+    out: list[Any] = []
+    for payload in payloads:
+        try:
+            out.append(_apply(fn, payload, *(found[k] for k in payload.keys)))
+        except Exception as exc:
+            out.append(_Lost(exc))
+    return out
 
 
 def _exception_of(future: Any) -> BaseException:
     try:
         if future.status == "error":
             return future.exception(timeout=5)  # type: ignore[no-any-return]
-    except BaseException as err:  # noqa: BLE001 - failing to learn the cause is reported as the cause
+    except BaseException as err:
         return err
     return RuntimeError(f"the Dask future ended {future.status!r}")
 
