@@ -81,6 +81,7 @@ class LocalAgent:
         self.poll_interval = poll_interval
         self.timeout = timeout
         self.launcher: Launcher = launcher or ProcessLauncher()
+        self._owns_launcher = launcher is None  # a launcher the caller passed is the caller's to close
         self.import_paths = list(import_paths)
         self.env = dict(env or {})
         self.name = name or f"local-agent-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -125,7 +126,7 @@ class LocalAgent:
                 self.broker.stop()
                 self.broker = None
             close = getattr(self.launcher, "close", None)
-            if close is not None:
+            if close is not None and self._owns_launcher:
                 close()
         logger.info("Agent %s stopped after %d runs", self.name, executed)
         return executed

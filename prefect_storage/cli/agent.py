@@ -92,6 +92,10 @@ def _run_agent(state: CliState, launcher: Any, import_paths: tuple[str, ...], **
     except KeyboardInterrupt:
         runner.stop()
         executed = None
+    finally:
+        close = getattr(launcher, "close", None)
+        if close is not None:
+            close()
     if executed is not None:
         click.echo(f"Agent {runner.name} executed {executed} flow run(s).")
 

@@ -187,3 +187,44 @@ def test_one_idempotency_key_creates_one_child_run_under_concurrency(registry_ur
     finally:
         for registry in registries:
             registry.close()
+
+
+def test_start_flow_run_from_a_local_flow_run_waits_for_an_agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    from datetime import timedelta
+
+    from prefect_storage import Flow
+    from prefect_storage.agent.local import LocalAgent
+    from prefect_storage.registry import client
+    from prefect_storage.tasks.prefect import StartFlowRun
+
+    url = f"sqlite:///{tmp_path / 'local.db'}"
+    monkeypatch.setenv("PREFECT_STORAGE_REGISTRY_URL", url)
+    monkeypatch.setenv("PREFECT_STORAGE_START_FLOW_RUN_POLL", "0.2")
+    monkeypatch.delenv(client.BROKER_ENV, raising=False)
+    load_flow(write_flow(tmp_path, "child", CHILD, "square(Parameter('n', default=2))", labels=["child"])).register(
+        registry=url
+    )
+    with pytest.raises(ValueError, match="at least 3 seconds"):
+        StartFlowRun(flow_name="child", poll_interval=timedelta(seconds=1))
+    assert StartFlowRun(flow_name="child").name == "Flow child"
+    registry = Registry(url)
+    agent = LocalAgent(registry, labels=["child"], hostname_label=False, poll_interval=0.1)
+    thread = threading.Thread(target=agent.start, daemon=True)
+    thread.start()
+    try:
+        with Flow("local parent") as flow:
+            waited = StartFlowRun(flow_name="child", project_name="default", wait=True, parameters={"n": 5})()
+            no_project = StartFlowRun(flow_name="child", name="no project")()
+        state = flow.run()
+    finally:
+        agent.stop()
+        thread.join(30)
+    assert state.result[waited].is_successful() and "finished in state" in state.result[waited].message
+    assert state.result[no_project].is_failed() and "Must provide a project name." in str(state.result[no_project].result)
+    (child_run,) = registry.list_flow_runs(flow_name="child")
+    assert child_run.state == SUCCESS and child_run.parameters == {"n": 5}
+    from prefect_storage.backend import FlowRunView
+
+    assert FlowRunView.from_flow_run_id(child_run.id).get_task_run_result("square-1") == 25
+    registry.close()
