@@ -39,7 +39,8 @@ def scheduler(
         late_run_window=True if late_run_window is None else late_run_window,
     )
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if not once:
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         created = runner.run(interval=interval, stop=stop, once=once)
     except KeyboardInterrupt:

@@ -590,7 +590,9 @@ class Flow:
             from prefect_storage.core.schedules.loop import run_on_schedule as schedule_loop
 
             return schedule_loop(self, lambda params, when: run_once({**parameters, **(params or {})}, when))
-        return run_once(parameters, datetime.datetime.now(datetime.timezone.utc))
+        # a run made by the registry's scheduler keeps the time it was due (schedules helper)
+        due = (kwargs.get("context") or {}).get("scheduled_start_time")
+        return run_once(parameters, due or datetime.datetime.now(datetime.timezone.utc))
 
     def _run(self, parameters: dict[str, Any], scheduled_start_time: datetime.datetime, runner_cls: type, kwargs: dict[str, Any]) -> State:
         """One flow run: runner passes until the state is finished, waiting for retries."""

@@ -9,7 +9,8 @@
   very next one. Each run gets the clock's ``parameter_defaults`` and labels (the
   flow's labels when the clock has none) and its ``scheduled_start_time``.
 * **Exactly once**: ``flow_runs`` has a UNIQUE index on ``(schedule_id,
-  scheduled_start_time)`` and runs are inserted with ``ON CONFLICT DO NOTHING``, so any
+  scheduled_start_time, schedule_event)`` (the last tells apart clocks firing at one
+  time with different parameters or labels, which classic runs both) and runs are inserted with ``ON CONFLICT DO NOTHING``, so any
   number of schedulers racing on one registry (SQLite or PostgreSQL) create each
   scheduled time once. No lock, no leader.
 * Agents claim a run only once its ``scheduled_start_time`` has passed. A run nobody
@@ -106,6 +107,14 @@ def sync_flow_schedule(registry: Registry, flow: FlowRecord, serialized_schedule
         conn.execute(s.update().where(s.c.id == row.id).values(**values))
         conn.execute(r.update().where(r.c.schedule_id == row.id, r.c.state == SCHEDULED).values(flow_id=flow.id))
         return str(row.id)
+
+
+def _event_key(event: Any) -> str:
+    """Equal for equal clock events at one time (the classic equality: parameters and labels)."""
+    import hashlib
+
+    payload = json.dumps([event.parameter_defaults or {}, event.labels], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
 def _insert_ignore(conn: sa.Connection, table: sa.Table) -> Any:
@@ -294,8 +303,8 @@ class Scheduler:
         if rows or self.late_run_window is not None:
             with self.registry._begin() as conn:
                 if runs:
-                    result = conn.execute(_insert_ignore(conn, r), runs)
-                    created = max(int(result.rowcount or 0), 0)
+                    # RETURNING counts what this scheduler inserted (rowcount of a batch is driver-specific)
+                    created = len(conn.execute(_insert_ignore(conn, r).returning(r.c.id), runs).all())
                 if marks:
                     conn.execute(
                         s.update()
@@ -344,6 +353,7 @@ class Scheduler:
                     "created": now,
                     "scheduled_start_time": when,
                     "schedule_id": row.id,
+                    "schedule_event": _event_key(event),
                 }
             )
         last = times[-1][0]
@@ -384,6 +394,7 @@ class Scheduler:
         """Step every ``interval`` seconds until ``stop`` is set (or once); return runs created."""
         stop = stop or threading.Event()
         total = 0
+        logger.info("Scheduler started (max %d runs ahead, horizon %s)", self.max_runs, self.horizon)
         while True:
             started = time.monotonic()
             try:

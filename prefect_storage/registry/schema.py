@@ -66,7 +66,9 @@ flow_runs = sa.Table(
     # schedules (migration 2): when the run is due, and which schedule made it
     sa.Column("scheduled_start_time", sa.DateTime(timezone=True)),
     sa.Column("schedule_id", sa.String(36)),
-    sa.Index("uq_flow_runs_schedule_time", "schedule_id", "scheduled_start_time", unique=True),
+    # tells apart two clocks firing at one time with different parameters or labels
+    sa.Column("schedule_event", sa.String(32)),
+    sa.Index("uq_flow_runs_schedule_time", "schedule_id", "scheduled_start_time", "schedule_event", unique=True),
     sa.Index("ix_flow_runs_state_start", "state", "scheduled_start_time"),
 )
 
@@ -107,7 +109,7 @@ def _v2_schedules(conn: sa.Connection) -> None:
     # A registry made by version 1 lacks the run columns; one made fresh got them from
     # the table definition above, so only what is missing is added.
     have = {c["name"] for c in sa.inspect(conn).get_columns("flow_runs")}
-    for name in ("scheduled_start_time", "schedule_id"):
+    for name in ("scheduled_start_time", "schedule_id", "schedule_event"):
         if name not in have:
             column = flow_runs.c[name]
             conn.exec_driver_sql(f"ALTER TABLE flow_runs ADD COLUMN {name} {column.type.compile(conn.dialect)}")
@@ -173,7 +175,7 @@ def _v3_agent(conn: sa.Connection) -> None:
 #: (version, what it does, function); append only.
 MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None]]] = [
     (1, "projects, flows, flow runs and logs", _v1_initial),
-    (2, "schedules; flow runs get scheduled_start_time and schedule_id (unique together)", _v2_schedules),
+    (2, "schedules; flow runs get scheduled_start_time, schedule_id, schedule_event (unique together)", _v2_schedules),
     (3, "child flow runs (idempotency keys), task run results, key-value store, artifacts", _v3_agent),
 ]
 LATEST = MIGRATIONS[-1][0]

@@ -54,3 +54,26 @@ def test_stop_interrupts_the_wait():
     started = datetime.datetime.now(UTC)
     assert loop.run_on_schedule(_flow(schedule), lambda p, t: pytest.fail("ran"), stop=stop) is None
     assert (datetime.datetime.now(UTC) - started).total_seconds() < 5
+
+
+def test_flow_run_follows_its_schedule_and_returns_when_it_is_exhausted():
+    from prefect_storage import Flow, Parameter, context, task
+
+    seen = []
+
+    @task
+    def record(x):
+        seen.append((x, context.get("scheduled_start_time"), datetime.datetime.now(UTC)))
+
+    now = datetime.datetime.now(UTC)
+    dates = [now + datetime.timedelta(seconds=0.3), now + datetime.timedelta(seconds=0.6)]
+    schedule = Schedule(clocks=[clocks.DatesClock(dates, parameter_defaults={"x": 7})])
+    with Flow("on schedule", schedule=schedule) as flow:
+        record(Parameter("x", default=1))
+    state = flow.run()
+    assert state.is_successful()
+    assert [(x, due) for x, due, _ in seen] == [(7, dates[0]), (7, dates[1])]
+    assert all(ran >= due for _, due, ran in seen)
+    assert flow.run(run_on_schedule=False).is_successful() and seen[-1][0] == 1
+    with pytest.raises(ValueError, match="Flow has no more scheduled runs."):
+        flow.run()
