@@ -231,11 +231,20 @@ _sys.modules[__name__].__class__ = _ContextModule
 del annotations  # the __future__ flag would otherwise read as a context key
 
 
-def _root_logger() -> _Any:
-    from prefect_storage.log import get_logger
+class _RootLogger:
+    """``context.logger`` outside a run: the ``prefect_storage`` logger, made on first use
+    (so that importing prefect_storage does not import :mod:`logging`)."""
 
-    return get_logger("prefect_storage")
+    def __getattr__(self, name: str) -> _Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        from prefect_storage.log import get_logger
+
+        return getattr(get_logger("prefect_storage"), name)
+
+    def __repr__(self) -> str:
+        return "<Logger prefect_storage (root)>"
 
 
 # classic: outside any run (and in flow state handlers) ``context.logger`` is the root logger
-_GLOBAL.setdefault("logger", _root_logger())
+_GLOBAL.setdefault("logger", _RootLogger())
