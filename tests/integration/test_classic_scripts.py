@@ -351,3 +351,24 @@ def test_scripts_run_as_main_programs(tmp_path: Path, slack_sink: SlackSink) -> 
         assert proc.returncode == 0, proc.stderr[-3000:]
     assert json.loads((tmp_path / "etl.json").read_text()) == {"count": 12, "total": 360}
     assert (tmp_path / "data" / "copy.bak").exists()
+
+
+def test_kubernetes_run_config_is_registered_and_the_local_agent_names_the_agent_it_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect_storage.agent.local import LocalAgent
+    from prefect_storage.registry import Registry
+
+    monkeypatch.setenv("DEPLOY_ENV", "prod")
+    flow = _import(SCRIPTS / "deploy_targets.py").flow
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    flow_id = flow.register(registry=url)
+    with Registry(url) as registry:
+        stored = registry.get_flow(flow_id).serialized["run_config"]
+        registry.create_flow_run(flow_id)
+    assert stored["type"] == "KubernetesRun" and stored["image"] == "registry.example.com/flows:1.4"
+    assert stored["env"] == {"LOG_LEVEL": "INFO"} and {"k8s", "prod"} <= set(stored["labels"])
+    LocalAgent(url, labels=["k8s", "prod"], hostname_label=False, poll_interval=0.1).start(once=True)
+    with Registry(url) as registry:
+        (run,) = registry.list_flow_runs()
+    assert run.state == "Failed" and "needs a Kubernetes agent" in (run.message or "")
