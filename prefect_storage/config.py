@@ -101,3 +101,15 @@ def default_storage_class_path() -> str:
     return os.environ.get(
         "PREFECT__FLOWS__DEFAULTS__STORAGE__DEFAULT_CLASS", "prefect_storage.storage.Local"
     )
+
+
+def __getattr__(name: str) -> object:
+    # classic `prefect.config.flows.checkpointing` etc.: the engine's nested settings object
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from prefect_storage.core.configuration import config as engine_config
+
+    try:
+        return engine_config[name]
+    except KeyError:
+        raise AttributeError(f"module 'prefect_storage.config' has no attribute {name!r}") from None

@@ -215,6 +215,19 @@ class _ContextModule(_types.ModuleType, Context):
     def __getattr__(self, key: str) -> _Any:  # only called for names the module lacks
         return Context.__getattr__(self, key)
 
+    def __setattr__(self, key: str, value: _Any) -> None:
+        # `prefect_storage.context.name = "f"` sets a context value, as in the classic API
+        if key.startswith("__") or key in self.__dict__:
+            _types.ModuleType.__setattr__(self, key, value)
+        else:
+            _values.get(_GLOBAL)[key] = value
+
+    def __delattr__(self, key: str) -> None:
+        if key in self.__dict__:
+            _types.ModuleType.__delattr__(self, key)
+        else:
+            del _values.get(_GLOBAL)[key]
+
     def __repr__(self) -> str:
         return Context.__repr__(self)
 

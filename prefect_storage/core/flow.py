@@ -178,7 +178,7 @@ class Flow:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for derived in ("_block_stack", "_upstream_edges", "_downstream_edges", "_slug_values", "_slug_counters", "_order", "_cache"):
+        for derived in ("_block_stack", "_upstream_edges", "_downstream_edges", "_slug_values", "_slug_counters", "_order"):
             state.pop(derived, None)
         state["constants"] = dict(self.constants)
         state["_task_list"] = sorted(self.tasks, key=lambda t: self._order.get(t, 0))
@@ -187,8 +187,11 @@ class Flow:
     def __setstate__(self, state: dict[str, Any]) -> None:
         task_list = state.pop("_task_list", None)
         state["constants"] = collections.defaultdict(dict, state.get("constants") or {})
+        cache = state.pop("_cache", None)
         self.__dict__.update(state)
         self._init_indexes()
+        if cache:
+            self._cache.update(cache)
         if task_list is not None:
             self._order = {t: i for i, t in enumerate(task_list)}
 
@@ -338,7 +341,7 @@ class Flow:
         for t, consts in flow.constants.items():
             self.constants[t].update(consts)
         if merge_reference_tasks:
-            self.set_reference_tasks(self._reference_tasks | flow._reference_tasks)
+            self.set_reference_tasks(self.reference_tasks() | flow.reference_tasks())
         self._cache.clear()
 
     def replace(self, old: Task, new: Task, validate: bool = True) -> None:
@@ -408,17 +411,33 @@ class Flow:
     def downstream_tasks(self, task: Task) -> set[Task]:
         return {e.downstream_task for e in self.edges_from(task)}
 
+    def _memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        # classic memo keys ("root_tasks", ()); cleared by every change to the graph
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._cache[key] = compute()
+            return value
+
     def all_upstream_edges(self) -> dict[Task, set[Edge]]:
-        return {t: set(self._upstream_edges.get(t, ())) for t in self.tasks}
+        """``{task: edges into it}`` for every task (memoised; do not modify)."""
+        return self._memo(  # type: ignore[no-any-return]
+            ("all_upstream_edges", ()), lambda: {t: set(self._upstream_edges.get(t, ())) for t in self.tasks}
+        )
 
     def all_downstream_edges(self) -> dict[Task, set[Edge]]:
-        return {t: set(self._downstream_edges.get(t, ())) for t in self.tasks}
+        """``{task: edges out of it}`` for every task (memoised; do not modify)."""
+        return self._memo(  # type: ignore[no-any-return]
+            ("all_downstream_edges", ()), lambda: {t: set(self._downstream_edges.get(t, ())) for t in self.tasks}
+        )
 
     def root_tasks(self) -> set[Task]:
-        return {t for t in self.tasks if not self._upstream_edges.get(t)}
+        """Tasks with no upstream edge."""
+        return self._memo(("root_tasks", ()), lambda: {t for t in self.tasks if not self._upstream_edges.get(t)})  # type: ignore[no-any-return]
 
     def terminal_tasks(self) -> set[Task]:
-        return {t for t in self.tasks if not self._downstream_edges.get(t)}
+        """Tasks with no downstream edge."""
+        return self._memo(("terminal_tasks", ()), lambda: {t for t in self.tasks if not self._downstream_edges.get(t)})  # type: ignore[no-any-return]
 
     def parameters(self) -> set[Parameter]:
         return {t for t in self.tasks if isinstance(t, Parameter)}
@@ -476,12 +495,11 @@ class Flow:
     def sorted_tasks(self, root_tasks: Iterable[Task] | None = None) -> tuple[Task, ...]:
         """Tasks in dependency order (ties keep the order tasks were added).
         With ``root_tasks``, only those and their downstream tasks."""
-        roots = tuple(root_tasks) if root_tasks is not None else None
-        key = ("sorted", roots)
-        cached = self._cache.get(key)  # type: ignore[call-overload]
-        if cached is not None:
-            return cached  # type: ignore[no-any-return]
-        if roots is not None:
+        roots = tuple(root_tasks or ())
+        key = ("_sorted_tasks", (("root_tasks", roots),))
+        if key in self._cache:
+            return self._cache[key]  # type: ignore[no-any-return]
+        if roots:
             for t in roots:
                 self._check(t)
             wanted: set[Task] = set()
@@ -516,7 +534,7 @@ class Flow:
         if len(result) != len(wanted):
             raise ValueError("Cycle found; flows must be acyclic!")
         value = tuple(result)
-        self._cache[key] = value  # type: ignore[index]
+        self._cache[key] = value
         return value
 
     def validate(self) -> None:
@@ -794,7 +812,7 @@ class Flow:
             "type": f"{type(self).__module__}.{type(self).__qualname__}",
             "__version__": __version__,
             "name": self.name,
-            "tasks": [t.serialize() for t in ordered if not isinstance(t, Parameter)],
+            "tasks": [t.serialize() for t in ordered],
             "edges": sorted(
                 (e.serialize() for e in self.edges),
                 key=lambda e: (e["upstream_task"]["slug"], e["downstream_task"]["slug"], e["key"] or ""),

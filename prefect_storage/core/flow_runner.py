@@ -220,6 +220,10 @@ class FlowRunner(Runner):
         self.logger.info("Beginning Flow run for '%s'", self.flow.name)
         run_context = dict(_current())
         run_context.update(context or {})
+        if "config" not in run_context:
+            from prefect_storage.core.configuration import config
+
+            run_context["config"] = config
         if checkpoint is not None:
             run_context["checkpointing"] = checkpoint
         elif "checkpointing" not in run_context:

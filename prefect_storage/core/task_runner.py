@@ -13,8 +13,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import io
-import signal
-import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -40,6 +38,7 @@ from prefect_storage.core.state import (
     TimedOut,
     TriggerFailed,
 )
+from prefect_storage.core.timeouts import run_with_timeout
 from prefect_storage.exceptions import TaskTimeoutSignal
 from prefect_storage.log import get_logger
 from prefect_storage.results.base import Result, ResultNotImplementedError
@@ -87,48 +86,6 @@ class RedirectToLog(io.TextIOBase):
 
     def flush(self) -> None:
         return None
-
-
-def run_with_timeout(fn: Callable[..., Any], kwargs: dict[str, Any], timeout: int | None, name: str) -> Any:
-    """Call ``fn(**kwargs)``; after ``timeout`` seconds raise ``TaskTimeoutSignal``.
-
-    In the main thread of a POSIX process the alarm interrupts the task; elsewhere the
-    call runs in a helper thread and is abandoned (it keeps running) when it overruns.
-    """
-    if not timeout:
-        return fn(**kwargs)
-    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
-
-        def on_alarm(signum: int, frame: Any) -> None:
-            raise TaskTimeoutSignal("Execution timed out.")
-
-        previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-        try:
-            return fn(**kwargs)
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-    outcome: dict[str, Any] = {}
-    values = _current()
-
-    def target() -> None:
-        token = _push(values)
-        try:
-            outcome["value"] = fn(**kwargs)
-        except BaseException as exc:  # re-raised in the caller
-            outcome["error"] = exc
-        finally:
-            _pop(token)
-
-    worker = threading.Thread(target=target, name=f"prefect-storage-timeout-{name}", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise TaskTimeoutSignal(f"Execution timed out for Task '{name}'.")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
 
 
 class TaskRunner(Runner):
