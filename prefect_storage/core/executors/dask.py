@@ -689,7 +689,25 @@ class DaskFuture:
         return f"<DaskFuture {_name(self.ctx) or 'call'}: {where}>"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        raise TypeError("A DaskFuture cannot be pickled; pass it to the executor's submit() or wait().")
+        # Shipped inside an object the executor does not look into (e.g. a Mapped state's
+        # children, which the engine replaces with their values on the worker): an inert
+        # marker travels instead of the future.
+        return (_Unresolved, (repr(self),))
+
+
+class _Unresolved:
+    """What a :class:`DaskFuture` becomes when pickled: a marker, not a value."""
+
+    __slots__ = ("what",)
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __repr__(self) -> str:
+        return f"<unresolved {self.what}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Unresolved, (self.what,))
 
 
 class _Lost:
