@@ -117,6 +117,62 @@ def _event_key(event: Any) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
+def _event_values(
+    cache: dict[tuple[int, int], tuple[str, dict[str, Any], list[str]]], event: Any, flow_labels: list[str]
+) -> tuple[str, dict[str, Any], list[str]]:
+    """(event key, run parameters, run labels) of a clock event, computed once per clock:
+    a clock's events share its parameter dict and labels list (empty ones are all alike)."""
+    params, labels = event.parameter_defaults, event.labels
+    key = (id(params) if params else 0, id(labels) if labels is not None else 0)
+    found = cache.get(key)
+    if found is None:
+        run_labels = sorted(set(labels if labels is not None else flow_labels or []))
+        found = cache[key] = (_event_key(event), dict(params or {}), run_labels)
+    return found
+
+
+_RUN_COLUMNS = (
+    "id", "flow_id", "state", "message", "parameters", "labels", "created", "scheduled_start_time", "schedule_id",
+    "schedule_event",
+)
+
+
+def _insert_runs(conn: sa.Connection, runs: list[dict[str, Any]]) -> int:
+    """Insert ``runs``, skipping scheduled times that exist; return how many were new."""
+    if conn.dialect.name == "sqlite":
+        # thousands of rows per step: straight to the driver, in the formats SQLAlchemy
+        # itself writes (JSON text, "YYYY-MM-DD HH:MM:SS.ffffff" UTC), so that the unique
+        # index and every comparison see one representation
+        def sqlite_time(value: datetime.datetime) -> str:
+            return value.astimezone(datetime.timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        texts: dict[int, str] = {}  # a clock's runs share their parameter dict and label list
+
+        def as_json(value: Any) -> str:
+            found = texts.get(id(value))
+            if found is None:
+                found = texts[id(value)] = json.dumps(value)
+            return found
+
+        created = {id(run["created"]): sqlite_time(run["created"]) for run in runs[:1]}
+        rows = [
+            (
+                run["id"], run["flow_id"], run["state"], run["message"], as_json(run["parameters"]),
+                as_json(run["labels"]), created.get(id(run["created"])) or sqlite_time(run["created"]),
+                sqlite_time(run["scheduled_start_time"]), run["schedule_id"], run["schedule_event"],
+            )
+            for run in runs
+        ]
+        sql = (
+            f"INSERT INTO flow_runs ({', '.join(_RUN_COLUMNS)}) VALUES ({', '.join('?' * len(_RUN_COLUMNS))}) "
+            "ON CONFLICT DO NOTHING"
+        )
+        return max(int(conn.exec_driver_sql(sql, rows).rowcount or 0), 0)  # sqlite3 sums executemany's changes
+    r = schema.flow_runs
+    # RETURNING counts what this scheduler inserted (a batch's rowcount is driver-specific)
+    return len(conn.execute(_insert_ignore(conn, r).returning(r.c.id), runs).all())
+
+
 def _insert_ignore(conn: sa.Connection, table: sa.Table) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING`` for SQLite and PostgreSQL."""
     if conn.dialect.name == "postgresql":
@@ -266,30 +322,39 @@ class Scheduler:
             self.late_run_window = late_run_window
         else:
             self.late_run_window = datetime.timedelta(seconds=float(late_run_window))
-        self._cache: dict[str, tuple[str, Any]] = {}  # schedule id -> (canonical json, Schedule)
+        self._cache: dict[str, tuple[Any, Any]] = {}  # schedule id -> (its "updated" time, Schedule or error)
         self._broken: set[str] = set()
 
-    def _schedule(self, schedule_id: str, data: Mapping[str, Any]) -> Any:
+    def _load(self, schedule_id: str, updated: Any, data: Mapping[str, Any]) -> None:
         from prefect_storage.core.schedules.serialization import deserialize_schedule
 
-        key = _canonical(data)
-        cached = self._cache.get(schedule_id)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        schedule = deserialize_schedule(dict(data))
-        self._cache[schedule_id] = (key, schedule)
+        try:
+            schedule: Any = deserialize_schedule(dict(data))
+        except Exception as exc:  # kept as the error: _plan reports it once and skips the schedule
+            schedule = exc
+        self._cache[schedule_id] = (updated, schedule)
+
+    def _schedule(self, schedule_id: str) -> Any:
+        schedule = self._cache[schedule_id][1]
+        if isinstance(schedule, Exception):
+            raise schedule
         return schedule
 
     def step(self, now: datetime.datetime | None = None) -> StepResult:
         """Create the due runs of every schedule that needs it and mark missed runs."""
         now = _as_utc(now) or utcnow()
-        s, f, r = schema.schedules, schema.flows, schema.flow_runs
+        s, f = schema.schedules, schema.flows
         with self.registry._begin() as conn:
             rows = conn.execute(
-                sa.select(s.c.id, s.c.flow_id, s.c.schedule, s.c.created_until, f.c.labels)
+                sa.select(s.c.id, s.c.flow_id, s.c.updated, s.c.created_until, f.c.labels)
                 .join(f, f.c.id == s.c.flow_id)
                 .where(s.c.active.is_(True), sa.or_(s.c.check_after.is_(None), s.c.check_after <= now))
             ).all()
+            missing = [row.id for row in rows if self._cache.get(row.id, (None,))[0] != row.updated]
+            for chunk in range(0, len(missing), 500):
+                ids = missing[chunk : chunk + 500]
+                for sid, updated, data in conn.execute(sa.select(s.c.id, s.c.updated, s.c.schedule).where(s.c.id.in_(ids))):
+                    self._load(sid, updated, data)
         runs: list[dict[str, Any]] = []
         marks: list[dict[str, Any]] = []
         for row in rows:
@@ -303,8 +368,7 @@ class Scheduler:
         if rows or self.late_run_window is not None:
             with self.registry._begin() as conn:
                 if runs:
-                    # RETURNING counts what this scheduler inserted (rowcount of a batch is driver-specific)
-                    created = len(conn.execute(_insert_ignore(conn, r).returning(r.c.id), runs).all())
+                    created = _insert_runs(conn, runs)
                 if marks:
                     conn.execute(
                         s.update()
@@ -324,7 +388,7 @@ class Scheduler:
     def _plan(self, row: Any, now: datetime.datetime) -> tuple[list[dict[str, Any]], datetime.datetime, Any] | None:
         """The runs to insert for one schedule, when to look again, and the new watermark."""
         try:
-            schedule = self._schedule(row.id, row.schedule)
+            schedule = self._schedule(row.id)
             events = schedule.next(self.max_runs, after=now, return_events=True)
         except Exception as exc:  # one broken schedule must not stop the others
             if row.id not in self._broken:
@@ -338,22 +402,23 @@ class Scheduler:
         times = [times[0], *[(t, e) for t, e in times[1:] if t <= limit]]
         watermark = _utc(row.created_until)
         runs = []
+        keys: dict[tuple[int, int], tuple[str, dict[str, Any], list[str]]] = {}  # per clock: shared by its events
         for when, event in times:
             if watermark is not None and when <= watermark:
                 continue
-            labels = event.labels if event.labels is not None else row.labels
+            event_key, parameters, labels = _event_values(keys, event, row.labels)
             runs.append(
                 {
                     "id": str(uuid.uuid4()),
                     "flow_id": row.flow_id,
                     "state": SCHEDULED,
                     "message": None,
-                    "parameters": dict(event.parameter_defaults or {}),
-                    "labels": sorted(set(labels or [])),
+                    "parameters": parameters,
+                    "labels": labels,
                     "created": now,
                     "scheduled_start_time": when,
                     "schedule_id": row.id,
-                    "schedule_event": _event_key(event),
+                    "schedule_event": event_key,
                 }
             )
         last = times[-1][0]

@@ -12,8 +12,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from prefect_storage.core.schedules import clocks as cron_impl
 from prefect_storage.exceptions import ScheduleSerializationError
-from prefect_storage.schedules import CronSchedule, IntervalSchedule, RRuleSchedule, Schedule, adjustments, clocks, filters
+from prefect_storage.schedules import (
+    CronSchedule,
+    IntervalSchedule,
+    RRuleSchedule,
+    Schedule,
+    adjustments,
+    clocks,
+    filters,
+)
 
 UTC = datetime.timezone.utc
 NY = ZoneInfo("America/New_York")
@@ -344,7 +353,7 @@ def test_interval_events_are_increasing_strictly_after_and_aligned(interval, zon
     clock = clocks.IntervalClock(interval, start_date=start.astimezone(tz))
     events = [e.start_time for e in first(clock.events(after=after), 5)]
     assert len(events) == 5
-    assert all(e > after for e in events) and all(a < b for a, b in zip(events, events[1:]))
+    assert all(e > after for e in events) and all(a < b for a, b in itertools.pairwise(events))
     assert events[0] >= start
     if interval.days == 0:  # elapsed-time intervals: exact multiples from the start
         assert all((e - start) % interval == datetime.timedelta(0) for e in events)
@@ -359,9 +368,46 @@ def test_daily_cron_fires_at_its_wall_clock_time_once_a_day(minute, hour, zone, 
     tz = ZoneInfo(zone)
     clock = clocks.CronClock(f"{minute} {hour} * * *", start_date=D(1999, 1, 1, tzinfo=tz))
     events = [e.start_time for e in first(clock.events(after=after), 6)]
-    assert all(e > after for e in events) and all(a < b for a, b in zip(events, events[1:]))
+    assert all(e > after for e in events) and all(a < b for a, b in itertools.pairwise(events))
     local = [e.astimezone(tz) for e in events]
     assert len({d.date() for d in local}) == len(local)  # never twice on one day
     # on days without a DST change at that hour it is exactly the cron's wall-clock time
     exact = [d for d in local if d.utcoffset() == (d - datetime.timedelta(hours=3)).utcoffset() == (d + datetime.timedelta(hours=3)).utcoffset()]
     assert all((d.hour, d.minute) == (hour, minute) for d in exact)
+
+
+def _field(low: int, high: int):
+    value = st.integers(low, high)
+    return st.one_of(
+        st.just("*"),
+        value.map(str),
+        st.integers(2, max(2, (high - low) // 2)).map(lambda n: f"*/{n}"),
+        st.tuples(value, value).map(lambda ab: f"{min(ab)}-{max(ab)}"),
+        st.lists(value, min_size=2, max_size=3, unique=True).map(lambda v: ",".join(map(str, v))),
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    minute=_field(0, 59), hour=_field(0, 23), dom=_field(1, 28), month=_field(1, 12), dow=_field(0, 6),
+    day_or=st.booleans(), after=st.datetimes(min_value=D(2000, 1, 1), max_value=D(2040, 1, 1)),
+)
+def test_plain_cron_walk_matches_croniter(minute, hour, dom, month, dow, day_or, after):
+    from croniter import croniter
+
+    expr = f"{minute} {hour} {dom} {month} {dow}"
+    fields = cron_impl._plain_fields(croniter.expand(expr))
+    assert fields is not None
+    reference = croniter(expr, after, day_or=day_or)
+    horizon = after + datetime.timedelta(days=3 * 366)
+    expected = list(itertools.takewhile(lambda t: t < horizon, (reference.get_next(datetime.datetime) for _ in range(8))))
+    ours = list(itertools.takewhile(lambda t: t < horizon, first(cron_impl._walk_fields(fields, day_or, after), 8)))
+    assert ours == expected
+
+
+def test_cron_extensions_are_walked_by_croniter():
+    start = D(2030, 1, 1, tzinfo=UTC)
+    assert clocks.CronClock("0 0 L * *")._fields is None
+    assert first(clocks.CronClock("0 0 L * *", start_date=start).events(), 2) == [D(2030, 1, 31, tzinfo=UTC), D(2030, 2, 28, tzinfo=UTC)]
+    assert first(clocks.CronClock("0 0 * * 5#2", start_date=start).events(), 1) == [D(2030, 1, 11, tzinfo=UTC)]
+    assert first(clocks.CronClock("0 0 31 2 *", start_date=start).events(), 1) == []  # never

@@ -15,6 +15,8 @@ starts) and ``labels`` (the labels of those runs).
 from __future__ import annotations
 
 import datetime
+import functools
+import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -202,14 +204,15 @@ class CronClock(Clock):
         labels: list[str] | None = None,
         day_or: bool | None = None,
     ) -> None:
-        from croniter import croniter
-
-        try:
-            valid = isinstance(cron, str) and croniter.is_valid(cron)
-        except Exception:  # croniter raises for some malformed input instead of saying False
-            valid = False
-        if not valid:
+        expanded: Any = None
+        if isinstance(cron, str):
+            try:  # croniter's own validity check (is_valid) is this expansion
+                expanded = _expand(cron)
+            except Exception:
+                expanded = None
+        if expanded is None:
             raise ValueError(f"Invalid cron string: {cron}")
+        self._fields = _plain_fields(expanded)
         self.cron = cron
         self.day_or = True if day_or is None else day_or
         super().__init__(start_date=start_date, end_date=end_date, parameter_defaults=parameter_defaults, labels=labels)
@@ -229,10 +232,14 @@ class CronClock(Clock):
         wall = after_local.replace(tzinfo=None)
         if wall.microsecond:
             wall = wall.replace(microsecond=0) + datetime.timedelta(seconds=1)
-        walker = croniter(self.cron, wall, day_or=self.day_or)
+        if self._fields is not None:
+            walls: Iterator[datetime.datetime] = _walk_fields(self._fields, self.day_or, wall)
+        else:  # seconds, L, # and other croniter extensions: croniter walks
+            walker = croniter(self.cron, wall, day_or=self.day_or)
+            walls = (walker.get_next(datetime.datetime) for _ in range(_CRON_MAX_EVENTS))
         last = after_utc
-        for _ in range(_CRON_MAX_EVENTS):
-            when = _time.localize(walker.get_next(datetime.datetime), tz)
+        for wall_time in itertools.islice(walls, _CRON_MAX_EVENTS):
+            when = _time.localize(wall_time, tz)
             when_utc = when.astimezone(_time.UTC)
             if when_utc <= last:  # an hour repeated or skipped by a DST change
                 continue
@@ -240,6 +247,56 @@ class CronClock(Clock):
                 return
             last = when_utc
             yield self._event(when)
+
+
+@functools.lru_cache(maxsize=4096)
+def _expand(cron: str) -> Any:
+    from croniter import croniter
+
+    return croniter.expand(cron)
+
+
+_FULL = (range(60), range(24), range(1, 32), range(1, 13), range(7))
+_MAX_CRON_DAYS = 366 * 30  # an expression that matches no day in 30 years matches none (31 Feb)
+
+
+def _plain_fields(expanded: Any) -> tuple[Any, ...] | None:
+    """croniter's parse of a plain five-field expression as sorted sets; ``None`` when it
+    uses anything else (seconds, ``L``, ``#``), which croniter then walks itself."""
+    fields, nth_weekday = expanded
+    if len(fields) != 5 or nth_weekday:
+        return None
+    if any(isinstance(v, str) and v != "*" for field in fields for v in field):
+        return None
+    sets = [tuple(full) if field == ["*"] else tuple(sorted({int(v) for v in field})) for field, full in zip(fields, _FULL)]
+    minutes, hours, doms, months, dows = sets
+    return minutes, hours, frozenset(doms), frozenset(months), frozenset(d % 7 for d in dows), fields[2] == ["*"], fields[4] == ["*"]
+
+
+def _walk_fields(fields: tuple[Any, ...], day_or: bool, wall: datetime.datetime) -> Iterator[datetime.datetime]:
+    """The naive wall-clock times matching ``fields`` strictly after ``wall``, in order
+    (croniter's semantics for plain expressions, without its per-step cost)."""
+    minutes, hours, doms, months, dows, dom_any, dow_any = fields
+    start = wall.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
+    day = start.date()
+    for offset in range(_MAX_CRON_DAYS):
+        if day.month in months:
+            dom_ok = day.day in doms
+            dow_ok = (day.weekday() + 1) % 7 in dows  # cron counts Sunday as 0
+            if dom_any or dow_any or not day_or:
+                matches = dom_ok and dow_ok
+            else:
+                matches = dom_ok or dow_ok
+            if matches:
+                first_day = offset == 0
+                for hour in hours:
+                    if first_day and hour < start.hour:
+                        continue
+                    for minute in minutes:
+                        if first_day and hour == start.hour and minute < start.minute:
+                            continue
+                        yield datetime.datetime(day.year, day.month, day.day, hour, minute)
+        day += datetime.timedelta(days=1)
 
 
 class DatesClock(Clock):

@@ -93,6 +93,9 @@ class Schedule:
 
     def _get_clock_events(self, after: datetime.datetime | None = None) -> Iterator[_clocks.ClockEvent]:
         """The clocks' events merged in time order, consecutive equal events once."""
+        if len(self.clocks) == 1:  # one clock's events are already ordered and distinct
+            yield from self.clocks[0].events(after=after)
+            return
         merged = heapq.merge(*(clock.events(after=after) for clock in self.clocks))
         for _, same in itertools.groupby(merged):
             yield next(same)
