@@ -45,7 +45,7 @@ with Flow("files-apply-map", executor=LocalExecutor()) as flow:
 
 if __name__ == "__main__":
     try:
-        flow.visualize()
+        flow.visualize(filename=os.path.join(DATA_DIR, "flow-graph"), format="svg")
     except ImportError:
         pass
     flow.run()
