@@ -163,7 +163,22 @@ class ClassicNotProvidedError(StorageError, ModuleNotFoundError):
     """
 
 
-__all__.append("ClassicNotProvidedError")
+
+
+class ClientError(PrefectException):
+    """Classic ``prefect.exceptions.ClientError`` (an API call failed), kept so that code
+    catching it imports; the registry raises its own errors."""
+
+
+class ObjectNotFoundError(ClientError):
+    """Classic ``prefect.exceptions.ObjectNotFoundError``."""
+
+
+class AuthorizationError(ClientError):
+    """Classic ``prefect.exceptions.AuthorizationError``."""
+
+
+__all__ += ["AuthorizationError", "ClassicNotProvidedError", "ClientError", "ObjectNotFoundError"]
 
 
 # --- executors (dask helper) -------------------------------------------------------------

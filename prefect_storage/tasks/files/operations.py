@@ -34,9 +34,11 @@ class Move(Task):
     @defaults_from_attrs("source_path", "target_path")
     def run(self, source_path: PathLike = "", target_path: PathLike = "") -> Path:
         """Move; ``ValueError`` when a path is missing or the source does not exist."""
-        source = _existing(source_path, "source_path")
+        if not source_path:
+            raise ValueError("No `source_path` provided.")
         if not target_path:
             raise ValueError("No `target_path` provided.")
+        source = _existing(source_path, "source_path")
         self.logger.info(f"Moving {source} to {target_path}...")
         return Path(shutil.move(str(source), str(target_path)))
 
@@ -52,9 +54,11 @@ class Copy(Task):
     @defaults_from_attrs("source_path", "target_path")
     def run(self, source_path: PathLike = "", target_path: PathLike = "") -> Path:
         """Copy; ``ValueError`` when a path is missing or the source does not exist."""
-        source = _existing(source_path, "source_path")
+        if not source_path:
+            raise ValueError("No `source_path` provided.")
         if not target_path:
             raise ValueError("No `target_path` provided.")
+        source = _existing(source_path, "source_path")
         self.logger.info(f"Copying {source} to {target_path}...")
         if source.is_file():
             return Path(shutil.copy(source, target_path))
