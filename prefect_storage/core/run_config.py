@@ -27,8 +27,10 @@ def _load_yaml_text(text: str, what: str) -> Any:
 def _local_path(path: str) -> str | None:
     """The filesystem path of ``path`` when it is local (no scheme or ``file://``), else None."""
     parsed = urlparse(path)
-    if parsed.scheme in ("", "file") or (len(parsed.scheme) == 1 and os.name == "nt"):
-        return parsed.path if parsed.scheme == "file" else path
+    if parsed.scheme in ("file", "local"):  # classic reads ``local://`` as a local file too
+        return parsed.netloc + parsed.path if parsed.netloc not in ("", "localhost") else parsed.path
+    if parsed.scheme == "" or (len(parsed.scheme) == 1 and os.name == "nt"):
+        return path
     return None
 
 
@@ -38,7 +40,8 @@ def _load_yaml_file(path: str, what: str) -> Any:
 
 
 class RunConfig:
-    """Base run config: ``labels`` an agent must carry, ``env`` for the run's process."""
+    """Base run config: ``labels`` an agent must carry (a set), ``env`` for the run's
+    process (``None`` when not given, as in the classic API)."""
 
     _fields: ClassVar[tuple[str, ...]] = ()
 
@@ -46,7 +49,7 @@ class RunConfig:
         if isinstance(labels, str):
             labels = [labels]
         self.labels = set(labels or ())
-        self.env = dict(env or {})
+        self.env = dict(env) if env is not None else None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: labels={sorted(self.labels)}>"
@@ -59,7 +62,11 @@ class RunConfig:
 
     def serialize(self) -> dict[str, Any]:
         """A JSON-able dict: ``type``, ``labels`` (sorted), ``env`` and the class's own fields."""
-        data: dict[str, Any] = {"type": type(self).__name__, "labels": sorted(self.labels), "env": dict(self.env)}
+        data: dict[str, Any] = {
+            "type": type(self).__name__,
+            "labels": sorted(self.labels),
+            "env": dict(self.env) if self.env is not None else None,
+        }
         data.update({f: getattr(self, f) for f in self._fields})
         return data
 

@@ -149,9 +149,12 @@ def gmail_notifier(
         return new_state
     host, port = GMAIL_SMTP_SERVER
     try:
-        with smtplib.SMTP_SSL(host, port, context=ssl.create_default_context(), timeout=60) as server:
+        server = smtplib.SMTP_SSL(host, port, context=ssl.create_default_context(), timeout=60)
+        try:
             server.login(username, password)
-            server.send_message(_email_message(tracked_obj, new_state, username))
+            server.sendmail(username, username, _email_message(tracked_obj, new_state, username).as_string())
+        finally:
+            server.quit()
     except (OSError, smtplib.SMTPException) as exc:
         raise ValueError(f"Email notification for {tracked_obj} failed") from exc
     return new_state
