@@ -608,7 +608,9 @@ class Flow:
             from prefect_storage.core.schedules.loop import run_on_schedule as schedule_loop
 
             return schedule_loop(self, lambda params, when: run_once({**parameters, **(params or {})}, when))
-        return run_once(parameters, datetime.datetime.now(datetime.timezone.utc))
+        # a run made by the registry's scheduler keeps the time it was due (schedules helper)
+        due = (kwargs.get("context") or {}).get("scheduled_start_time")
+        return run_once(parameters, due or datetime.datetime.now(datetime.timezone.utc))
 
     def _run(self, parameters: dict[str, Any], scheduled_start_time: datetime.datetime, runner_cls: type, kwargs: dict[str, Any]) -> State:
         """One flow run: runner passes until the state is finished, waiting for retries."""
@@ -649,6 +651,8 @@ class Flow:
             except TypeError:
                 raise
             except Exception as exc:
+                if _current().get("raise_on_exception"):  # utilities.debug.raise_on_exception
+                    raise
                 self.logger.exception(f"Unexpected error occured in {runner_cls.__name__}: {exc!r}")
                 return Failed(f"Unexpected error: {exc!r}", result=exc)
             if not isinstance(flow_state.result, dict) or (isinstance(flow_state, Scheduled) and not flow_state.is_finished() and flow_state.start_time and flow_state.start_time > datetime.datetime.now(datetime.timezone.utc)):

@@ -13,7 +13,7 @@ import importlib
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,14 @@ from prefect_storage.backends.optional import require
 from prefect_storage.core.executors.base import Executor
 from prefect_storage.exceptions import ExecutorConfigError, ExecutorNotStartedError
 
-__all__ = ["DaskExecutor", "LocalDaskExecutor", "use_dask_address"]
+__all__ = ["DaskExecutor", "DaskFuture", "LocalDaskExecutor", "LocalDaskFuture", "use_dask_address"]
 
 #: classic configuration variable for a default scheduler address
 ADDRESS_ENV = "PREFECT__ENGINE__EXECUTOR__DASK__ADDRESS"
 DEFAULT_CLUSTER = "distributed.LocalCluster"
+_WAIT_ROUNDS = 20
+_MAX_QUEUED = 2000  # queued submissions are sent at the latest at this many
+_MAX_CHUNK = 64  # calls per cluster task, at most
 
 _SCHEDULERS = {
     "threads": "threads",
@@ -116,11 +119,98 @@ def _lost_task_state(exc: BaseException, extra_context: dict[str, Any] | None) -
     return Failed(f"Task run of {name!r} was lost by the Dask cluster: {type(exc).__name__}: {exc}", result=exc)
 
 
+# -- shipping a call with its upstream futures ---------------------------------------
+
+
+class _Ref:
+    """Stands for a future's value inside shipped arguments (a future itself must not travel);
+    ``index`` picks one result out of a cluster task that ran several calls."""
+
+    __slots__ = ("index", "key")
+
+    def __init__(self, key: Any, index: int | None = None) -> None:
+        self.key = key
+        self.index = index
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Ref, (self.key, self.index))
+
+
+def _deref(found: dict[Any, Any], ref: _Ref) -> Any:
+    value = found[ref.key]
+    if ref.index is None:
+        return value
+    value = value[ref.index]
+    if isinstance(value, _Lost):
+        raise value.exc
+    return value
+
+
+class _Payload:
+    """The arguments of one call, shipped as one opaque object: dask does not walk into it
+    (walking every task's context dict costs more than running most tasks)."""
+
+    __slots__ = ("args", "keys", "kwargs")
+
+    def __init__(self, args: tuple[Any, ...], kwargs: dict[str, Any], keys: list[Any]) -> None:
+        self.args, self.kwargs, self.keys = args, kwargs, keys
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Payload, (self.args, self.kwargs, self.keys))
+
+
+def _is_ref(obj: Any) -> bool:
+    return type(obj) is _Ref
+
+
+def _apply(fn: Callable[..., Any], payload: _Payload, *values: Any) -> Any:
+    """Run on the worker: put the upstream values where their futures were, call ``fn``."""
+    if payload.keys:
+        found = dict(zip(payload.keys, values))
+        args = _replace(payload.args, _is_ref, lambda r: _deref(found, r))
+        kwargs = _replace(payload.kwargs, _is_ref, lambda r: _deref(found, r))
+        return fn(*args, **kwargs)
+    return fn(*payload.args, **payload.kwargs)
+
+
+def _pack(args: tuple[Any, ...], kwargs: dict[str, Any], is_future: Callable[[Any], bool]) -> tuple[_Payload, list[Any]]:
+    """Swap the futures inside ``args``/``kwargs`` (nested lists, tuples, dicts) for ``_Ref``s;
+    return the payload and the distinct futures it depends on."""
+    deps: dict[Any, Any] = {}
+
+    def ref(future: Any) -> _Ref:
+        deps.setdefault(future.key, future)
+        return _Ref(future.key)
+
+    packed_args = _replace(args, is_future, ref)
+    packed_kwargs = _replace(kwargs, is_future, ref)
+    return _Payload(packed_args, packed_kwargs, list(deps)), list(deps.values())
+
+
 # -- LocalDaskExecutor --------------------------------------------------------------------
 
 
+class LocalDaskFuture:
+    """A not yet computed call submitted to a :class:`LocalDaskExecutor` (a key in its graph)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"<LocalDaskFuture {self.key}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (LocalDaskFuture, (self.key,))
+
+
+def _is_local_future(obj: Any) -> bool:
+    return type(obj) is LocalDaskFuture
+
+
 class _Box:
-    """Holds an already computed value inside a dask graph without dask looking into it."""
+    """Holds an already computed value in a legacy dask graph without dask looking into it."""
 
     __slots__ = ("value",)
 
@@ -141,6 +231,14 @@ def _constant(key: Any, value: Any) -> Any:
     return DataNode(key, value)
 
 
+def _call_node(key: Any, fn: Callable[..., Any], payload: _Payload, deps: list[Any]) -> Any:
+    try:
+        from dask._task_spec import Task, TaskRef
+    except ImportError:  # dask < 2024.12: tuple graphs (keys in a task tuple are references)
+        return (_apply, fn, payload, *deps)
+    return Task(key, _apply, fn, payload, *(TaskRef(k) for k in deps))
+
+
 class LocalDaskExecutor(Executor):
     """Run tasks on one machine with one of dask's local schedulers.
 
@@ -151,9 +249,9 @@ class LocalDaskExecutor(Executor):
             setting, else the number of CPUs).
         **kwargs: dask configuration set while the executor runs (``dask.config.set``).
 
-    ``submit`` returns a lazy ``dask.delayed``; nothing runs until ``wait``. Results that
-    were computed once are reused by later waits of the same run (shared upstream tasks are
-    not run twice).
+    ``submit`` is lazy (as classic): work runs when the flow runner waits for it, all that
+    is ready at once on the pool. Results computed once are reused by later waits of the
+    same run, so shared upstream tasks never run twice.
     """
 
     def __init__(self, scheduler: str = "threads", num_workers: int | None = None, **kwargs: Any) -> None:
@@ -169,13 +267,14 @@ class LocalDaskExecutor(Executor):
         if num_workers is not None:
             self.dask_config["num_workers"] = num_workers
         self._pool: concurrent.futures.Executor | None = None
-        self._done: dict[Any, Any] = {}
+        self._graph: dict[str, Any] = {}
+        self._deps: dict[str, list[str]] = {}
+        self._done: dict[str, Any] = {}
         super().__init__()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_pool"] = None
-        state["_done"] = {}
+        state.update(_pool=None, _graph={}, _deps={}, _done={})
         return state
 
     @contextmanager
@@ -199,21 +298,30 @@ class LocalDaskExecutor(Executor):
                 raise
             finally:
                 pool, self._pool = self._pool, None
-                self._done = {}
+                self._graph, self._deps, self._done = {}, {}, {}
                 if pool is not None:
                     # On an error do not wait for work nobody will collect.
                     pool.shutdown(wait=not failed, cancel_futures=failed)
 
-    def submit(self, fn: Callable[..., Any], *args: Any, extra_context: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        """Return a lazy ``dask.delayed`` call of ``fn(*args, **kwargs)``; futures among the
-        arguments (also inside lists and dicts) are resolved before ``fn`` runs."""
-        require("dask", extra="dask", purpose="LocalDaskExecutor")
-        from dask import delayed
+    def submit(self, fn: Callable[..., Any], *args: Any, extra_context: dict[str, Any] | None = None, **kwargs: Any) -> LocalDaskFuture:
+        """Add ``fn(*args, **kwargs)`` to the run's graph and return its future; futures among
+        the arguments (also inside lists, tuples and dicts) are resolved before ``fn`` runs."""
+        key = _task_key(extra_context) or f"call-{uuid.uuid4().hex}"
+        payload, deps = _pack(args, kwargs, _is_local_future)
+        dep_keys = [d.key for d in deps]
+        self._graph[key] = _call_node(key, fn, payload, dep_keys)
+        self._deps[key] = dep_keys
+        return LocalDaskFuture(key)
 
-        key = _task_key(extra_context)
-        if key is not None:
-            kwargs["dask_key_name"] = key
-        return delayed(fn, pure=False)(*args, **kwargs)
+    def submit_many(
+        self,
+        fn: Callable[..., Any],
+        calls: Sequence[tuple[tuple[Any, ...], dict[str, Any]]],
+        extra_contexts: Sequence[dict[str, Any] | None] | None = None,
+    ) -> list[Any]:
+        """Submit ``fn`` once per ``(args, kwargs)`` in ``calls``."""
+        contexts = extra_contexts or [None] * len(calls)
+        return [self.submit(fn, *a, extra_context=c, **k) for (a, k), c in zip(calls, contexts)]
 
     def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], extra_context: dict[str, Any] | None = None, **kwargs: Any) -> list[Any]:
         """Submit ``fn`` once per element of ``zip(*iterables)`` (``task_index`` = position)."""
@@ -224,48 +332,39 @@ class LocalDaskExecutor(Executor):
         ]
 
     def wait(self, futures: Any) -> Any:
-        """Compute every ``dask.delayed`` in ``futures`` (nested lists/tuples/dicts) and return
-        the same structure holding their values."""
-        from dask.delayed import Delayed
-
-        is_leaf = lambda obj: isinstance(obj, Delayed)  # noqa: E731
-        wanted = _leaves(futures, is_leaf, [])
+        """Compute every future in ``futures`` (nested lists/tuples/dicts) and return the same
+        structure holding their values."""
+        wanted = _leaves(futures, _is_local_future, [])
         if not wanted:
             return futures
-        todo: dict[Any, Delayed] = {}
-        for d in wanted:
-            if d.key not in self._done:
-                todo.setdefault(d.key, d)
+        todo = list(dict.fromkeys(f.key for f in wanted if f.key not in self._done))
         if todo:
-            self._compute(list(todo.values()))
-        return _replace(futures, is_leaf, lambda d: self._done[d.key])
+            self._compute(todo)
+        return _replace(futures, _is_local_future, lambda f: self._done[f.key])
 
-    def _compute(self, delayeds: list[Any]) -> None:
+    def _compute(self, keys: list[str]) -> None:
         import dask
         from dask.callbacks import Callback
-        from dask.core import get_dependencies
 
-        graph: dict[Any, Any] = {}
-        for d in delayeds:
-            graph.update(d.__dask_graph__())
-        keys = [d.key for d in delayeds]
-        # Values computed by an earlier wait enter the graph as constants; then keep only
-        # what the wanted keys still need (their already computed upstreams are not rerun).
-        for key in graph:
-            if key in self._done:
-                graph[key] = _constant(key, self._done[key])
-        needed: dict[Any, Any] = {}
+        # The part of the graph the wanted keys still need; values computed by an earlier
+        # wait enter as constants (their upstreams are not run again).
+        needed: dict[str, Any] = {}
         stack = list(keys)
         while stack:
             key = stack.pop()
             if key in needed:
                 continue
-            needed[key] = graph[key]
-            if key not in self._done:
-                stack.extend(get_dependencies(graph, key))
+            if key in self._done:
+                needed[key] = _constant(key, self._done[key])
+            elif key in self._graph:
+                needed[key] = self._graph[key]
+                stack.extend(self._deps[key])
+            else:
+                raise ExecutorNotStartedError(f"{key!r} was not submitted to this executor during the current run.")
 
         def record(key: Any, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
             self._done[key] = result
+            self._graph.pop(key, None)
 
         callbacks = (Callback(posttask=record)._callback,)
         if self.scheduler == "threads":
@@ -283,6 +382,8 @@ class LocalDaskExecutor(Executor):
 
             results = get_sync(needed, keys, callbacks=callbacks)
         self._done.update(zip(keys, results))
+        for key in keys:
+            self._graph.pop(key, None)
 
 
 # -- DaskExecutor -------------------------------------------------------------------------
@@ -361,12 +462,13 @@ class DaskExecutor(Executor):
         self.performance_report_path = os.fspath(performance_report_path) if performance_report_path is not None else None
         self.client: Any = None
         self._futures: list[Any] = []
-        self._contexts: dict[str, dict[str, Any] | None] = {}
+        self._queue: list[DaskFuture] = []
+        self._nthreads: int | None = None
         super().__init__()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.update(client=None, _futures=[], _contexts={})
+        state.update(client=None, _futures=[], _queue=[], _nthreads=None)
         return state
 
     @property
@@ -412,7 +514,7 @@ class DaskExecutor(Executor):
                         client.cancel(active)
                     except Exception:  # the cluster may already be gone
                         self.logger.debug("Cancelling tasks failed", exc_info=True)
-                self.client, self._futures, self._contexts = None, [], {}
+                self.client, self._futures, self._queue, self._nthreads = None, [], [], None
 
     def _started(self) -> Any:
         if self.client is None:
@@ -422,71 +524,239 @@ class DaskExecutor(Executor):
             )
         return self.client
 
-    def submit(self, fn: Callable[..., Any], *args: Any, extra_context: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        """Submit ``fn(*args, **kwargs)`` to the cluster and return its ``distributed.Future``;
-        futures among the arguments (also inside lists and dicts) are resolved on the workers."""
-        client = self._started()
-        future = client.submit(
-            fn, *args, key=_task_key(extra_context), pure=False, resources=_resources(extra_context), **kwargs
-        )
-        self._futures.append(future)
-        self._contexts[future.key] = extra_context
-        return future
+    def submit(self, fn: Callable[..., Any], *args: Any, extra_context: dict[str, Any] | None = None, **kwargs: Any) -> DaskFuture:
+        """Submit ``fn(*args, **kwargs)`` and return a :class:`DaskFuture`; futures among the
+        arguments (also inside lists, tuples and dicts) are resolved on the workers first.
 
-    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], extra_context: dict[str, Any] | None = None, **kwargs: Any) -> list[Any]:
-        """Submit ``fn`` once per element of ``zip(*iterables)`` in one message to the scheduler
-        (``task_index`` = position); return the list of futures."""
-        client = self._started()
-        columns = [list(it) for it in iterables]
-        n = min((len(c) for c in columns), default=0)
-        if n == 0:
-            return []
-        columns = [c[:n] for c in columns]
+        Submissions are sent to the scheduler when they are waited for (or when many are
+        queued). Consecutive submissions of the same function for the same task (mapped
+        children) go in one message, grouped into a few cluster tasks of several children
+        each: scheduling one cluster task costs about as much as running a small task."""
+        self._started()
+        handle = DaskFuture((fn, args, kwargs), extra_context)
+        self._queue.append(handle)
+        if len(self._queue) >= _MAX_QUEUED:
+            self._flush()
+        return handle
+
+    def submit_many(
+        self,
+        fn: Callable[..., Any],
+        calls: Sequence[tuple[tuple[Any, ...], dict[str, Any]]],
+        extra_contexts: Sequence[dict[str, Any] | None] | None = None,
+    ) -> list[DaskFuture]:
+        """Submit ``fn`` once per ``(args, kwargs)`` in ``calls`` (mapped children)."""
+        contexts = list(extra_contexts or [None] * len(calls))
+        return [self.submit(fn, *a, extra_context=c, **k) for (a, k), c in zip(calls, contexts)]
+
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], extra_context: dict[str, Any] | None = None, **kwargs: Any) -> list[DaskFuture]:
+        """Submit ``fn`` once per element of ``zip(*iterables)`` (``task_index`` = position)."""
         ctx = dict(extra_context or {})
-        contexts = [{**ctx, "task_index": i} for i in range(n)]
-        keys = [_task_key(c) for c in contexts]
-        futures = client.map(
-            fn,
-            *columns,
-            key=keys if all(keys) else None,
-            pure=False,
-            resources=_resources(ctx),
-            batch_size=None,
-            **kwargs,
-        )
-        self._futures.extend(futures)
-        for future, c in zip(futures, contexts):
-            self._contexts[future.key] = c
-        return futures
+        rows = list(zip(*iterables))
+        return self.submit_many(fn, [(row, dict(kwargs)) for row in rows], [{**ctx, "task_index": i} for i in range(len(rows))])
+
+    # -- sending queued submissions ---------------------------------------------------
+
+    def _threads(self, client: Any) -> int:
+        if self._nthreads is None:
+            try:
+                self._nthreads = max(1, sum(client.nthreads().values()))
+            except Exception:
+                self._nthreads = 1
+        return self._nthreads
+
+    def _flush(self) -> None:
+        queue, self._queue = self._queue, []
+        group: list[tuple[DaskFuture, _Payload, list[Any]]] = []
+        for handle in queue:
+            fn, args, kwargs = handle.call
+            if any(h.future is None for h in _leaves((args, kwargs), _is_handle, [])):
+                self._send(group)  # its upstreams are in the group being built: send them first
+                group = []
+            payload, deps = _pack_handles(args, kwargs)
+            if group and (group[0][0].call[0] is not fn or _name(group[0][0].ctx) != _name(handle.ctx)):
+                self._send(group)
+                group = []
+            group.append((handle, payload, deps))
+        self._send(group)
+
+    def _send(self, group: list[tuple[DaskFuture, _Payload, list[Any]]]) -> None:
+        if not group:
+            return
+        client = self.client
+        # Work of different resource needs never shares a cluster task.
+        by_resources: dict[Any, list[tuple[DaskFuture, _Payload, list[Any]]]] = {}
+        for item in group:
+            res = _resources(item[0].ctx)
+            by_resources.setdefault(tuple(sorted(res.items())) if res else None, []).append(item)
+        for res_key, items in by_resources.items():
+            resources = dict(res_key) if res_key else None
+            size = 1 if len(items) < 2 * self._threads(client) else max(1, min(_MAX_CHUNK, -(-len(items) // (4 * self._threads(client)))))
+            for start in range(0, len(items), size):
+                chunk = items[start : start + size]
+                fn = chunk[0][0].call[0]
+                if len(chunk) == 1:
+                    handle, payload, deps = chunk[0]
+                    key = _task_key(handle.ctx) or f"call-{uuid.uuid4().hex}"
+                    future = client.submit(_apply, fn, payload, *deps, key=key, pure=False, resources=resources)
+                    handle.future, handle.index = future, None
+                else:
+                    deps_all: dict[Any, Any] = {}
+                    for _, _, deps in chunk:
+                        for d in deps:
+                            deps_all.setdefault(d.key, d)
+                    first = chunk[0][0].ctx or {}
+                    name = first.get("task_name") or "call"
+                    lo, hi = first.get("task_index"), (chunk[-1][0].ctx or {}).get("task_index")
+                    key = f"{name}-{lo}..{hi}-{uuid.uuid4().hex}" if lo is not None else f"{name}-x{len(chunk)}-{uuid.uuid4().hex}"
+                    future = client.submit(
+                        _apply_chunk, fn, [p for _, p, _ in chunk], list(deps_all), *deps_all.values(),
+                        key=key, pure=False, resources=resources,
+                    )
+                    for i, (handle, _, _) in enumerate(chunk):
+                        handle.future, handle.index = future, i
+                self._futures.append(future)
+                for handle, _, _ in chunk:
+                    handle.call = None  # drop the arguments: the cluster has them
+
+    def _lost(self, handle: DaskFuture, exc: BaseException) -> Any:
+        self.logger.error("Dask lost the run of %s: %r", _name(handle.ctx) or handle.future.key, exc)
+        return _lost_task_state(exc, handle.ctx)
 
     def wait(self, futures: Any) -> Any:
         """Block until every future in ``futures`` (nested lists/tuples/dicts) is finished and
-        return the same structure with values. A future the cluster lost becomes a
-        ``Failed`` state for that task instead of an error for the whole run."""
-        from distributed import Future
+        return the same structure with values. A run the cluster lost (its worker died more
+        often than the scheduler allows) becomes a ``Failed`` state for that task instead of
+        an error for the whole run."""
         from distributed import wait as dwait
 
-        is_leaf = lambda obj: isinstance(obj, Future)  # noqa: E731
-        found = _leaves(futures, is_leaf, [])
-        if not found:
+        handles = _leaves(futures, _is_handle, [])
+        if not handles:
             return futures
         client = self._started()
-        with client.as_current():
-            dwait(found)
-        ok = [f for f in found if f.status == "finished"]
-        values: dict[Any, Any] = {}
-        if ok:
-            values.update(zip((f.key for f in ok), client.gather(ok, errors="skip")))
-        for f in found:
-            if f.key in values:
-                continue
+        if any(h.future is None for h in handles):
+            self._flush()
+        results: dict[Any, Any] = {}
+        pending = list({h.future.key: h.future for h in handles}.values())
+        # A finished future can turn "lost" again when the worker holding its result dies;
+        # the scheduler then recomputes it, so wait again for those (bounded).
+        for _ in range(_WAIT_ROUNDS):
+            with client.as_current():
+                dwait(pending)
+            ready = [f for f in pending if f.status == "finished"]
             try:
-                exc: BaseException = f.exception(timeout=5) if f.status == "error" else RuntimeError(f"future {f.status}")
-            except BaseException as err:
-                exc = err
-            self.logger.error("Dask lost the run of %s: %r", f.key, exc)
-            values[f.key] = _lost_task_state(exc, self._contexts.get(f.key))
-        return _replace(futures, is_leaf, lambda f: values[f.key])
+                got = client.gather(ready) if ready else []
+            except Exception:
+                self.logger.debug("Gathering results failed; waiting again", exc_info=True)
+                continue
+            results.update(zip((f.key for f in ready), got))
+            for f in pending:
+                if f.key not in results and f.status in ("error", "cancelled"):
+                    results[f.key] = _Lost(_exception_of(f))
+            pending = [f for f in pending if f.key not in results]
+            if not pending:
+                break
+        for f in pending:
+            results[f.key] = _Lost(_exception_of(f))
+
+        def value(handle: DaskFuture) -> Any:
+            got = results[handle.future.key]
+            if isinstance(got, _Lost):
+                return self._lost(handle, got.exc)
+            if handle.index is not None:
+                got = got[handle.index]
+                if isinstance(got, _Lost):
+                    return self._lost(handle, got.exc)
+            return got
+
+        return _replace(futures, _is_handle, value)
+
+
+class DaskFuture:
+    """A call submitted to a :class:`DaskExecutor`: the ``distributed.Future`` of the cluster
+    task that runs it (with its position when several calls share one cluster task)."""
+
+    __slots__ = ("call", "ctx", "future", "index")
+
+    def __init__(self, call: Any, ctx: dict[str, Any] | None) -> None:
+        self.call = call
+        self.ctx = ctx
+        self.future: Any = None
+        self.index: int | None = None
+
+    def __repr__(self) -> str:
+        where = "queued" if self.future is None else self.future.key + ("" if self.index is None else f"[{self.index}]")
+        return f"<DaskFuture {_name(self.ctx) or 'call'}: {where}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Shipped inside an object the executor does not look into (e.g. a Mapped state's
+        # children, which the engine replaces with their values on the worker): an inert
+        # marker travels instead of the future.
+        return (_Unresolved, (repr(self),))
+
+
+class _Unresolved:
+    """What a :class:`DaskFuture` becomes when pickled: a marker, not a value."""
+
+    __slots__ = ("what",)
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __repr__(self) -> str:
+        return f"<unresolved {self.what}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Unresolved, (self.what,))
+
+
+class _Lost:
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def _is_handle(obj: Any) -> bool:
+    return type(obj) is DaskFuture
+
+
+def _name(ctx: dict[str, Any] | None) -> Any:
+    return (ctx or {}).get("task_name")
+
+
+def _pack_handles(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[_Payload, list[Any]]:
+    """Like ``_pack`` for DaskFutures (already sent): refs name the cluster task and position."""
+    deps: dict[Any, Any] = {}
+
+    def ref(handle: DaskFuture) -> _Ref:
+        deps.setdefault(handle.future.key, handle.future)
+        return _Ref(handle.future.key, handle.index)
+
+    packed_args = _replace(args, _is_handle, ref)
+    packed_kwargs = _replace(kwargs, _is_handle, ref)
+    return _Payload(packed_args, packed_kwargs, list(deps)), list(deps.values())
+
+
+def _apply_chunk(fn: Callable[..., Any], payloads: list[_Payload], keys: list[Any], *values: Any) -> list[Any]:
+    """Run several calls in one cluster task; a call that raises is reported on its own."""
+    found = dict(zip(keys, values))
+    out: list[Any] = []
+    for payload in payloads:
+        try:
+            out.append(_apply(fn, payload, *(found[k] for k in payload.keys)))
+        except Exception as exc:
+            out.append(_Lost(exc))
+    return out
+
+
+def _exception_of(future: Any) -> BaseException:
+    try:
+        if future.status == "error":
+            return future.exception(timeout=5)  # type: ignore[no-any-return]
+    except BaseException as err:
+        return err
+    return RuntimeError(f"the Dask future ended {future.status!r}")
 
 
 def use_dask_address(flow: Any, address: str) -> Any:
