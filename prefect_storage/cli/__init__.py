@@ -19,7 +19,7 @@ from prefect_storage.backends.optional import require
 for _needed in ("click", "rich", "sqlalchemy"):
     require(_needed, extra="cli", purpose="the prefect-storage command")
 
-from prefect_storage.cli import agent, build, flows, kv, register, runs, scheduler, storage_check  # noqa: E402
+from prefect_storage.cli import agent, build, flows, kv, migrate, register, runs, scheduler, storage_check  # noqa: E402
 from prefect_storage.cli.app import cli  # noqa: E402
 
 cli.add_command(register.register)
@@ -31,19 +31,17 @@ cli.add_command(agent.agent)
 cli.add_command(scheduler.scheduler)
 flows.flows.add_command(scheduler.schedule)
 cli.add_command(storage_check.storage)
+cli.add_command(migrate.migrate)
 cli.add_command(kv.kv)
 
 # deploy: modern deployments
 from prefect_storage.cli import deployments as _deployments  # noqa: E402
-from prefect_storage.cli import migrate as _migrate  # noqa: E402
 from prefect_storage.cli import migrate_deployments as _migrate_deployments  # noqa: E402
 
 cli.add_command(_deployments.deploy)
 cli.add_command(_deployments.init)
 cli.add_command(_deployments.deployments)
-if "migrate" not in cli.commands:
-    cli.add_command(_migrate.migrate)
-cli.commands["migrate"].add_command(_migrate_deployments.deployments)  # type: ignore[attr-defined]
+migrate.migrate.add_command(_migrate_deployments.deployments)
 
 
 def main() -> None:

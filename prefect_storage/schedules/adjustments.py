@@ -1,3 +1,5 @@
-"""Classic import path ``prefect.schedules.adjustments``: re-exports :mod:`prefect_storage.core.schedules.adjustments`."""
+"""Classic ``prefect.schedules.adjustments``."""
 
-from prefect_storage.core.schedules.adjustments import *  # noqa: F403
+from prefect_storage.core.schedules.adjustments import add, next_weekday
+
+__all__ = ["add", "next_weekday"]

@@ -1,3 +1,5 @@
-"""Classic import path ``prefect.schedules.clocks``: re-exports :mod:`prefect_storage.core.schedules.clocks`."""
+"""Classic ``prefect.schedules.clocks``."""
 
-from prefect_storage.core.schedules.clocks import *  # noqa: F403
+from prefect_storage.core.schedules.clocks import Clock, ClockEvent, CronClock, DatesClock, IntervalClock, RRuleClock
+
+__all__ = ["Clock", "ClockEvent", "CronClock", "DatesClock", "IntervalClock", "RRuleClock"]

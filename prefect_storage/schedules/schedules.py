@@ -1,3 +1,5 @@
-"""Classic import path ``prefect.schedules.schedules``: re-exports :mod:`prefect_storage.core.schedules.schedules`."""
+"""Classic ``prefect.schedules.schedules``."""
 
-from prefect_storage.core.schedules.schedules import *  # noqa: F403
+from prefect_storage.core.schedules.schedules import CronSchedule, IntervalSchedule, RRuleSchedule, Schedule
+
+__all__ = ["CronSchedule", "IntervalSchedule", "RRuleSchedule", "Schedule"]
