@@ -47,9 +47,9 @@ def _resolve(dotted: str, variable: str, fallback: type) -> Any:
 
 def get_default_executor_class() -> type:
     """The executor class ``flow.run()`` uses when the flow has none (``LocalExecutor``)."""
-    from prefect_storage.core.executors import LocalExecutor
+    from prefect_storage.core.flow_runner import _default_executor_class
 
-    return _resolve("engine.executor.default_class", "PREFECT__ENGINE__EXECUTOR__DEFAULT_CLASS", LocalExecutor)  # type: ignore[no-any-return]
+    return _default_executor_class()
 
 
 def get_default_flow_runner_class() -> type:
