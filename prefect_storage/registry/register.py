@@ -112,6 +112,10 @@ def record_serialized(
     if not storage:
         raise ValueError(f"Flow {serialized.get('name')!r} has no storage; give it one before registering.")
     check_round_trip(storage)
+    if serialized.get("schedule") is not None:  # the scheduler must be able to read it back
+        from prefect_storage.registry.schedules import check_schedule
+
+        check_schedule(serialized["schedule"], serialized.get("name"))
     key = idempotency_key or idempotency_key_for(serialized)
     labels = (serialized.get("run_config") or {}).get("labels") or []
     reg = registry if isinstance(registry, Registry) else Registry(registry)

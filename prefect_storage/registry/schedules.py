@@ -68,6 +68,23 @@ def _canonical(data: Mapping[str, Any]) -> str:
 # -- registration -------------------------------------------------------------------------------
 
 
+def check_schedule(data: Any, flow_name: Any = None) -> None:
+    """Raise :class:`ScheduleSerializationError` unless ``data`` is a schedule the scheduler can read."""
+    from prefect_storage.core.schedules.serialization import deserialize_schedule
+    from prefect_storage.exceptions import ScheduleSerializationError
+
+    try:
+        deserialize_schedule(dict(data) if isinstance(data, Mapping) else data)
+    except ScheduleSerializationError as exc:
+        raise ScheduleSerializationError(f"The schedule of flow {flow_name!r} cannot be registered: {exc}") from None
+    except Exception as exc:
+        raise ScheduleSerializationError(
+            f"The schedule of flow {flow_name!r} cannot be registered: {exc!r}. Schedules of registered flows use "
+            "the clocks, filters and adjustments of prefect_storage.schedules."
+        ) from None
+
+
+
 def sync_flow_schedule(registry: Registry, flow: FlowRecord, serialized_schedule: Mapping[str, Any] | None) -> str | None:
     """Make flow version ``flow`` own the schedule of its flow name; return the schedule id.
 

@@ -292,3 +292,20 @@ def one():
     assert run.state == SUCCESS and run.scheduled_start_time == due
     assert datetime.datetime.fromisoformat(record.read_text()) == due  # not the time it actually started
     assert run.started - due >= datetime.timedelta(minutes=5)
+
+
+def test_a_schedule_the_scheduler_cannot_read_is_refused_at_registration(tmp_path: Path) -> None:
+    from prefect_storage.exceptions import ScheduleSerializationError
+    from prefect_storage.registry.register import record_serialized
+
+    registry_url = f"sqlite:///{tmp_path / 'registry.db'}"
+    flow = load_flow(write_flow(tmp_path, "custom"))
+    serialized = flow.serialize()
+    serialized["schedule"] = {"type": "Schedule", "repr": "<MySchedule>"}  # what a custom schedule serializes to
+    with pytest.raises(ScheduleSerializationError, match="schedule of flow 'custom' cannot be registered"):
+        record_serialized(serialized, registry_url, None, None)
+    with Registry(registry_url) as registry:
+        assert registry.list_flows() == []
+    code = "Schedule(clocks=[clocks.IntervalClock(datetime.timedelta(hours=1))], filters=[lambda dt: True])"
+    with pytest.raises(ScheduleSerializationError, match="only the functions of"):
+        _register(tmp_path, registry_url, "lambda", code, _now())
