@@ -632,3 +632,25 @@ def test_5_hidden_contexts_are_dropped_by_storage_entry_points(tmp_path, monkeyp
         storage.get_flow(make_flow().name)
     assert location
     assert_chain_clean(info.value, "chain-secret-0099")
+
+
+# ---------------------------------------------------------------------------- fail-in-CI rule
+
+
+def test_missing_client_library_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import import_or_skip
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="missing in CI"):
+        import_or_skip("no_such_client_library_xyz")
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception):
+        import_or_skip("no_such_client_library_xyz")
+
+
+def test_service_modules_do_not_use_importorskip() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    offenders = [str(p) for p in [*root.glob("services/*.py"), *root.glob("integration/*.py")] if "importorskip(" in p.read_text()]
+    assert offenders == []
