@@ -30,7 +30,7 @@ DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 
 def cache_root() -> Path:
     raw = os.environ.get("PREFECT_STORAGE_CACHE_DIR")
-    return Path(raw).expanduser() if raw else config.home_dir() / "cache"
+    return Path(raw).expanduser() if raw else config.ensure_home_dir() / "cache"
 
 
 class PayloadCache:
