@@ -40,17 +40,26 @@ __all__ = [
     "BucketNotFoundError",
     "FlowDeserializationError",
     "FlowIntegrityError",
+    "FlowModuleNotFoundError",
     "FlowNameConflictError",
     "FlowNotFoundError",
-    "FlowModuleNotFoundError",
     "FlowStorageError",
     "FlowWriteError",
+    "GitCommandError",
+    "ImageBuildError",
+    "ImagePushError",
+    "NotRegisteredError",
+    "RegistryError",
+    "ResultNotImplementedError",
+    "RunSecretError",
+    "SchemaVersionError",
     "SecretNotFoundError",
     "SerializedStorageError",
     "StorageAuthError",
     "StorageConfigError",
     "StorageError",
     "UnknownFlowError",
+    "WebhookConfigError",
     "drop_hidden_context",
     "with_sdk_error",
 ]
@@ -117,6 +126,47 @@ class BackendNotInstalledError(StorageError, ImportError):
 
 class SecretNotFoundError(StorageError, KeyError, ValueError):
     """A secret name (or ``$NAME`` template) has no value in any configured place."""
+
+
+# -- defined here since issue 9 (one tree); the old import paths re-export them ------------
+
+
+class RegistryError(StorageError):
+    """Base class of registry errors (``prefect_storage.registry.errors``)."""
+
+
+class NotRegisteredError(RegistryError, LookupError):
+    """No project, flow or flow run matches what was asked for."""
+
+
+class SchemaVersionError(RegistryError):
+    """The registry database was written by a newer prefect_storage than this one."""
+
+
+class ResultNotImplementedError(StorageError, NotImplementedError):
+    """The base ``Result`` cannot read or write; choose a subclass."""
+
+
+class WebhookConfigError(StorageConfigError, RuntimeError):
+    """A Webhook setting that cannot work (classic code catches ``RuntimeError``)."""
+
+
+class ImageBuildError(FlowStorageError, ValueError):
+    """``docker build`` failed: a Dockerfile step or the flow healthcheck. The message
+    holds the failing step's output."""
+
+
+class ImagePushError(FlowStorageError):
+    """The registry refused or lost a push (other than for credentials)."""
+
+
+class GitCommandError(StorageError):
+    """A git command failed in a way no hint matches."""
+
+
+class RunSecretError(SecretNotFoundError):
+    """A secret the flow's storage lists could not be resolved by the agent (its message
+    is redacted like every error here)."""
 
 
 # -- hardening (issue 10) ----------------------------------------------------------------

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 

@@ -6,13 +6,11 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from prefect_storage.exceptions import SecretNotFoundError
+from prefect_storage.exceptions import RunSecretError, SecretNotFoundError
 
 SECRET_ENV_PREFIX = "PREFECT__CONTEXT__SECRETS__"
 
-
-class RunSecretError(Exception):
-    """A secret the flow's storage lists could not be resolved by the agent."""
+__all__ = ["SECRET_ENV_PREFIX", "RunSecretError", "resolve_storage_secrets"]  # RunSecretError: re-exported
 
 
 def resolve_storage_secrets(storage: Mapping[str, Any]) -> dict[str, str]:

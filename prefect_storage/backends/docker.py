@@ -22,7 +22,8 @@ from prefect_storage.backends.optional import require
 from prefect_storage.exceptions import (
     BackendUnavailableError,
     FlowNotFoundError,
-    FlowStorageError,
+    ImageBuildError,  # re-exported: defined in prefect_storage.exceptions
+    ImagePushError,
     StorageAuthError,
 )
 from prefect_storage.secrets import get_logger
@@ -33,15 +34,6 @@ DEFAULT_SOCKET = "unix://var/run/docker.sock"
 _AUTH_HINTS = ("unauthorized", "no basic auth credentials", "authentication required", "denied", "401")
 _STEP = re.compile(r"^Step (\d+)/(\d+)")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-class ImageBuildError(FlowStorageError, ValueError):
-    """``docker build`` failed: a Dockerfile step or the flow healthcheck. The message
-    holds the failing step's output."""
-
-
-class ImagePushError(FlowStorageError):
-    """The registry refused or lost a push (other than for credentials)."""
 
 
 def docker_sdk() -> Any:

@@ -47,6 +47,7 @@ from prefect_storage.backends.cache import cache_root
 from prefect_storage.exceptions import (
     BackendUnavailableError,
     FlowNotFoundError,
+    GitCommandError,  # re-exported: defined in prefect_storage.exceptions
     StorageAuthError,
     StorageConfigError,
     StorageError,
@@ -109,10 +110,6 @@ HINTS: tuple[tuple[re.Pattern[str], type[StorageError], str], ...] = tuple(
         ),
     )
 )
-
-
-class GitCommandError(StorageError):
-    """A git command failed in a way no hint matches."""
 
 
 def strip_credentials(url: str) -> str:

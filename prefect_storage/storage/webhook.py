@@ -15,8 +15,8 @@ from prefect_storage.exceptions import (
     FlowNotFoundError,
     FlowStorageError,
     StorageAuthError,
-    StorageConfigError,
     StorageError,
+    WebhookConfigError,
     with_sdk_error,
 )
 from prefect_storage.secrets import get_logger, render
@@ -26,10 +26,6 @@ if TYPE_CHECKING:
     from prefect_storage.core.flow import Flow
 
 ALLOWED_METHODS = ("GET", "PATCH", "POST", "PUT")
-
-
-class WebhookConfigError(StorageConfigError, RuntimeError):
-    """A Webhook setting that cannot work (classic code catches ``RuntimeError``)."""
 
 
 class Webhook(Storage):

@@ -654,3 +654,37 @@ def test_service_modules_do_not_use_importorskip() -> None:
     root = Path(__file__).resolve().parents[1]
     offenders = [str(p) for p in [*root.glob("services/*.py"), *root.glob("integration/*.py")] if "importorskip(" in p.read_text()]
     assert offenders == []
+
+
+# ---------------------------------------------------------------------------- issue 9 item 4: one tree
+
+
+def test_every_error_lives_in_exceptions_and_is_documented() -> None:
+    import ast
+    import inspect
+    from pathlib import Path
+
+    package = Path(exc_mod.__file__).parent
+    elsewhere = []
+    for path in package.rglob("*.py"):
+        if path.name == "exceptions.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            # The CLI's click exceptions are how errors are shown, not errors of their own.
+            click_based = any(ast.unparse(b).startswith("click.") for b in getattr(node, "bases", []))
+            if isinstance(node, ast.ClassDef) and node.name.endswith(("Error", "Exception")) and not click_based:
+                elsewhere.append(f"{path.relative_to(package)}:{node.lineno} {node.name}")
+    assert elsewhere == []
+    documented = (package.parent / "docs" / "errors.md").read_text()
+    classes = [n for n, c in vars(exc_mod).items() if inspect.isclass(c) and issubclass(c, exc_mod.StorageError)]
+    assert [n for n in classes if f"`{n}`" not in documented] == []
+    assert set(classes) <= set(exc_mod.__all__)
+
+
+def test_run_secret_error_is_redacted() -> None:
+    from prefect_storage.agent.environment import RunSecretError
+    from prefect_storage.secrets import remember_secret
+
+    remember_secret("run-secret-value-4455")
+    assert str(RunSecretError("bad run-secret-value-4455")) == "bad ***"
+    assert isinstance(RunSecretError("x"), exc_mod.StorageError)
