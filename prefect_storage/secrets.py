@@ -199,7 +199,7 @@ def run_secrets(values: Mapping[str, Any]) -> Iterator[None]:
 
 
 def _configured_providers() -> list[SecretProvider]:
-    names = [n.strip() for n in os.environ.get("PREFECT_STORAGE_SECRET_PROVIDERS", "").split(",") if n.strip()]
+    names = config.secret_providers()
     providers: list[SecretProvider] = []
     for name in names:
         target = BUILTIN_PROVIDERS.get(name, name)

@@ -43,6 +43,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from prefect_storage import config
 from prefect_storage.backends.cache import cache_root
 from prefect_storage.exceptions import (
     BackendUnavailableError,
@@ -68,9 +69,9 @@ logger = get_logger("backends.git")
 
 FULL_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 SHORT_SHA = re.compile(r"^[0-9a-f]{4,39}$")
-GIT_TIMEOUT = float(os.environ.get("PREFECT_STORAGE_GIT_TIMEOUT", "300"))
+GIT_TIMEOUT = config.git_timeout()
 #: snapshots kept per repository; older ones go once unused for a day (a running flow may still read one)
-KEEP_SNAPSHOTS = int(os.environ.get("PREFECT_STORAGE_GIT_KEEP_SNAPSHOTS", "20"))
+KEEP_SNAPSHOTS = config.git_keep_snapshots()
 SNAPSHOT_GRACE_S = 24 * 3600
 
 # (pattern in git's stderr, error class, hint). First match wins.

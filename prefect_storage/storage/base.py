@@ -20,6 +20,31 @@ and, where the classic class differs, the hooks :meth:`Storage._script_payload`
 script becomes a flow) or :meth:`Storage._load` (both modes at once, for storages
 such as ``Module`` that import instead of reading bytes). Declaring
 ``_serialized_fields`` is all serialization needs.
+
+Concurrency contract
+--------------------
+
+Safe from many processes and machines at once:
+
+* ``get_flow`` of any flow, from any number of processes, including while another
+  process writes it: writes are atomic (a temporary file renamed over the target, a
+  single PUT), so a reader sees the old flow or the whole new one, never half.
+* ``build()`` / ``add_flow`` of *different* flows, or of the same flow from storage
+  objects that were each given it: every registration gets its own timestamped
+  location (two names with one slug in one tick get distinct locations), and a
+  location's last complete write wins.
+* the local payload and git caches, shared by every process of a user: entries are
+  written atomically and keyed by content validators; git caches take a file lock.
+
+Not safe:
+
+* one storage *object* mutated from several threads: ``add_flow``, ``build`` and
+  setting attributes change ``flows`` without a lock. Give each thread its own
+  object, or lock around them. (``build`` itself uploads from a thread pool; that is
+  internal and safe.)
+* two writers of one *fixed* location (``Local(path=...)``, ``S3(key=...)``,
+  ``Webhook``): the last writer wins, and a reader may load either version.
+* deleting or editing a flow's file, object or ref by hand while it is loaded.
 """
 
 from __future__ import annotations

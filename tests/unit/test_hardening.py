@@ -688,3 +688,55 @@ def test_run_secret_error_is_redacted() -> None:
     remember_secret("run-secret-value-4455")
     assert str(RunSecretError("bad run-secret-value-4455")) == "bad ***"
     assert isinstance(RunSecretError("x"), exc_mod.StorageError)
+
+
+def test_settings_are_read_in_config_only() -> None:
+    import ast
+    from pathlib import Path
+
+    package = Path(exc_mod.__file__).parent
+    readers = []
+    for path in package.rglob("*.py"):
+        if path.name == "config.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            target = None
+            if isinstance(node, ast.Call) and ast.unparse(node.func) in {"os.environ.get", "os.getenv", "environ.get"}:
+                target = node.args[0] if node.args else None
+            elif isinstance(node, ast.Subscript) and ast.unparse(node.value) in {"os.environ", "environ"}:
+                target = node.slice
+            if isinstance(target, ast.Constant) and str(target.value).startswith(("PREFECT_STORAGE_", "PREFECT__")):
+                readers.append(f"{path.relative_to(package)}:{node.lineno} {target.value}")
+    assert readers == []
+
+
+@pytest.mark.parametrize(
+    "name, value, reader",
+    [
+        ("PREFECT_STORAGE_RETRY_ATTEMPTS", "many", "retry_attempts"),
+        ("PREFECT_STORAGE_RETRY_ATTEMPTS", "0", "retry_attempts"),
+        ("PREFECT_STORAGE_GIT_TIMEOUT", "soon", "git_timeout"),
+        ("PREFECT_STORAGE_CACHE_MAX_BYTES", "1.5GB", "cache_max_bytes"),
+        ("PREFECT_STORAGE_AWS_SECRETS_TTL", "-1", "aws_secrets_ttl"),
+        ("PREFECT_STORAGE_REQUIRE_SIGNATURE", "maybe", "require_signature"),
+    ],
+)
+def test_bad_setting_values_are_typed_errors(monkeypatch: pytest.MonkeyPatch, name: str, value: str, reader: str) -> None:
+    from prefect_storage import config
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(StorageConfigError, match=name):
+        fn = getattr(config, reader)
+        fn(10) if reader == "cache_max_bytes" else fn()
+
+
+def test_settings_page_lists_every_setting() -> None:
+    import re
+    from pathlib import Path
+
+    from prefect_storage import config
+
+    source = Path(config.__file__).read_text()
+    names = set(re.findall(r'"((?:PREFECT_STORAGE_|PREFECT__)[A-Z_]+[A-Z])"', source))
+    page = (Path(config.__file__).parents[1] / "docs" / "settings.md").read_text()
+    assert names and [n for n in sorted(names) if f"`{n}`" not in page] == []
