@@ -27,7 +27,7 @@ working::
                                                a ``$NAME`` template or secret name has no value
                                                (ValueError too: the classic API raised that)
 
-The message of every one of these passes through :func:`prefect_storage.secrets.redact`
+The message of every one of these passes through :func:`prefect_storage.redaction.redact`
 when the exception is created, so a secret value that was resolved in this process
 never reaches a log or a traceback through them.
 """
@@ -69,7 +69,7 @@ class StorageError(Exception):
     """Base class of every error raised by ``prefect_storage``."""
 
     def __init__(self, *args: object) -> None:
-        from prefect_storage.secrets import redact
+        from prefect_storage.redaction import redact
 
         super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
 
