@@ -192,7 +192,7 @@ def _secrets_from_file() -> dict[str, Any]:
             raise StorageConfigError(f"{path} is not valid TOML: {exc}") from None
     table = document.get("context", {}).get("secrets", {})
     _secrets_file_cache[path] = (info.st_mtime, table)
-    return table
+    return dict(table)
 
 
 def _context_secrets() -> Mapping[str, Any]:

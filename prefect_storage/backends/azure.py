@@ -182,7 +182,7 @@ class AzureStore(ObjectStore):
             downloader = self._blob(key).download_blob()
             return downloader.readall(), str(downloader.properties.etag)
 
-        return self._call(fetch, key, "download")  # type: ignore[return-value]
+        return self._call(fetch, key, "download")
 
     def get_if_changed(self, key: str, validator: str) -> tuple[bytes, str] | None:
         from azure.core import MatchConditions
@@ -196,7 +196,7 @@ class AzureStore(ObjectStore):
                 raise
             return downloader.readall(), str(downloader.properties.etag)
 
-        return self._call(fetch, key, "download")  # type: ignore[return-value]
+        return self._call(fetch, key, "download")
 
     def put(self, key: str, data: bytes) -> None:
         self._call(lambda: self._blob(key).upload_blob(data, overwrite=self.overwrite), key, "upload")
@@ -212,7 +212,7 @@ class AzureStore(ObjectStore):
                     raise self._no_container() from None
                 return None
 
-        return self._call(fetch, key, "check")  # type: ignore[return-value]
+        return self._call(fetch, key, "check")
 
     # -- errors ---------------------------------------------------------------------
 

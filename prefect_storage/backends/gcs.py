@@ -44,7 +44,7 @@ def _credentials() -> tuple[Any, str]:
 
         try:
             info = json.loads(raw)
-            return service_account.Credentials.from_service_account_info(info), "the GCP_CREDENTIALS secret"
+            return service_account.Credentials.from_service_account_info(info), "the GCP_CREDENTIALS secret"  # type: ignore[no-untyped-call]
         except (ValueError, KeyError, TypeError) as exc:
             raise StorageConfigError(
                 "The secret GCP_CREDENTIALS must hold a service account key (JSON) as downloaded from Google Cloud: "
@@ -74,7 +74,7 @@ def client(project: str | None = None) -> Any:
                 if os.environ.get("STORAGE_EMULATOR_HOST"):
                     from google.auth.credentials import AnonymousCredentials
 
-                    made = storage.Client(project=project or "local-emulator", credentials=AnonymousCredentials())
+                    made = storage.Client(project=project or "local-emulator", credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
                 elif credentials is not None:
                     made = storage.Client(project=project or credentials.project_id, credentials=credentials)
                 else:
@@ -155,7 +155,7 @@ class GCSStore(ObjectStore):
         return data, str(blob.generation or "")
 
     def get(self, key: str) -> tuple[bytes, str]:
-        return self._call(lambda: self._download(key), key, "download")  # type: ignore[return-value]
+        return self._call(lambda: self._download(key), key, "download")
 
     def get_if_changed(self, key: str, validator: str) -> tuple[bytes, str] | None:
         def fetch() -> tuple[bytes, str] | None:
@@ -166,7 +166,7 @@ class GCSStore(ObjectStore):
                 return None
             return self._download(key, blob.generation)
 
-        return self._call(fetch, key, "download")  # type: ignore[return-value]
+        return self._call(fetch, key, "download")
 
     def put(self, key: str, data: bytes) -> None:
         self._call(
@@ -184,7 +184,7 @@ class GCSStore(ObjectStore):
                 return None
             return str(blob.generation)
 
-        return self._call(fetch, key, "check")  # type: ignore[return-value]
+        return self._call(fetch, key, "check")
 
     # -- errors ---------------------------------------------------------------------
 

@@ -130,7 +130,7 @@ class S3Store(ObjectStore):
             self._remember(response, key)
             return response["Body"].read(), response.get("ETag", "")
 
-        return self._call(fetch, key, "download")  # type: ignore[return-value]
+        return self._call(fetch, key, "download")
 
     def get_if_changed(self, key: str, validator: str) -> tuple[bytes, str] | None:
         def fetch() -> tuple[bytes, str] | None:
@@ -145,7 +145,7 @@ class S3Store(ObjectStore):
             self._remember(response, key)
             return response["Body"].read(), response.get("ETag", "")
 
-        return self._call(fetch, key, "download")  # type: ignore[return-value]
+        return self._call(fetch, key, "download")
 
     def put(self, key: str, data: bytes) -> None:
         self._call(lambda: self.client.put_object(Bucket=self.container, Key=key, Body=data, **self.upload_options), key, "upload")
@@ -153,14 +153,14 @@ class S3Store(ObjectStore):
     def head(self, key: str) -> str | None:
         def fetch() -> str | None:
             try:
-                return self.client.head_object(Bucket=self.container, Key=key).get("ETag", "")
+                return str(self.client.head_object(Bucket=self.container, Key=key).get("ETag", ""))
             except Exception as exc:
                 code, status = error_code(exc)
                 if (code in _MISSING_KEY_CODES or status == 404) and self._bucket_exists():
                     return None
                 raise
 
-        return self._call(fetch, key, "check")  # type: ignore[return-value]
+        return self._call(fetch, key, "check")
 
     # -- errors ---------------------------------------------------------------------
 

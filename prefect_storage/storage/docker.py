@@ -172,7 +172,7 @@ class Docker(Storage):
         uses its own engine."""
         given = getattr(self, "_base_url_given", None)
         if given:
-            return given
+            return str(given)
         default = "npipe:////./pipe/docker_engine" if sys.platform == "win32" else "unix://var/run/docker.sock"
         return os.environ.get("DOCKER_HOST", default)
 
@@ -206,7 +206,7 @@ class Docker(Storage):
     def _generated_location(self, location: str) -> bool:
         return not self.path
 
-    def build(self, push: bool = True) -> Docker:  # type: ignore[override]
+    def build(self, push: bool = True) -> Docker:
         """Build the image (healthchecked), push it when ``push`` and ``registry_url``;
         return ``self``. With ``content_tag`` an unchanged image is not rebuilt."""
         from prefect_storage.backends import docker as backend
@@ -315,7 +315,7 @@ class Docker(Storage):
             dockerignore=self.dockerignore,
             extra_dockerfile_commands=self.extra_dockerfile_commands,
             healthcheck_locations=sorted(set(self.flows.values())),
-            python_version=tuple(sys.version_info[:2]),  # type: ignore[arg-type]
+            python_version=(sys.version_info[0], sys.version_info[1]),
             ignore_healthchecks=self.ignore_healthchecks,
             wheelhouse=self.wheelhouse,
         )

@@ -174,7 +174,7 @@ class Webhook(Storage):
             cache.put(key, etag, data)
         else:
             cache.discard(key)
-        return data
+        return bytes(data)
 
     def _load_script(self, flow_name: str, location: str) -> Flow:
         from prefect_storage.serialization.extract import extract_flow_from_file
