@@ -29,8 +29,9 @@ class Bitbucket(Storage):
             classic class assumed ``master``).
         access_token_secret: Server: secret with the token; default the
             ``BITBUCKET_ACCESS_TOKEN`` secret or environment variable.
-        cloud_username_secret, cloud_app_password_secret: Cloud: secrets with the user
-            name and app password; default ``BITBUCKET_CLOUD_USERNAME`` /
+        cloud_username_secret: Cloud: secret with the user name; default
+            ``BITBUCKET_CLOUD_USERNAME``.
+        cloud_app_password_secret: Cloud: secret with the app password; default
             ``BITBUCKET_CLOUD_APP_PASSWORD``.
 
     Each load resolves ``ref`` to a commit id and reads the raw file at that commit,

@@ -31,8 +31,10 @@ class Git(Storage):
         git_clone_url_secret_name: a secret holding the whole clone URL; overrides
             ``repo``, ``repo_host``, the token, ``use_ssh`` and ``format_access_token``.
             Credentials inside that URL are moved to a header too.
-        branch_name, tag, commit: at most one; none means the remote's default branch.
-            ``tag`` may be lightweight or annotated; ``commit`` may be full or abbreviated.
+        branch_name: the branch to load from. At most one of ``branch_name``, ``tag``
+            and ``commit``; none means the remote's default branch.
+        tag: a tag, lightweight or annotated.
+        commit: a commit id, full or abbreviated.
         clone_depth: history depth fetched (``0``: all; file contents are never fetched
             beyond the flow's folder).
         use_ssh: clone ``git@{repo_host}:{repo}.git`` over SSH (keys from ssh-agent or
