@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from typing import Any
 
+from prefect_storage.backends.clients import ClientCache
 from prefect_storage.backends.objects import BucketNotFoundError, ObjectStore
 from prefect_storage.backends.optional import require
 from prefect_storage.exceptions import (
@@ -27,8 +27,7 @@ from prefect_storage.exceptions import (
     StorageError,
 )
 
-_clients: dict[tuple[Any, ...], Any] = {}
-_lock = threading.Lock()
+_clients: ClientCache[tuple[Any, ...], Any] = ClientCache()
 
 
 def _credentials() -> tuple[Any, str]:
@@ -66,25 +65,22 @@ def client(project: str | None = None) -> Any:
     storage = require("google.cloud.storage", extra="gcp", purpose="GCS")
     credentials, source = _credentials()
     key = (project, os.environ.get("STORAGE_EMULATOR_HOST"), source, id(credentials) if credentials else None)
-    if credentials is None and key in _clients:
-        return _clients[key]
-    with _lock:
-        if key not in _clients:
-            try:
-                if os.environ.get("STORAGE_EMULATOR_HOST"):
-                    from google.auth.credentials import AnonymousCredentials
 
-                    made = storage.Client(project=project or "local-emulator", credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
-                elif credentials is not None:
-                    made = storage.Client(project=project or credentials.project_id, credentials=credentials)
-                else:
-                    made = storage.Client(project=project)
-            except Exception as exc:
-                raise _auth_error(exc, source) from None
+    def make() -> Any:
+        try:
+            if os.environ.get("STORAGE_EMULATOR_HOST"):
+                from google.auth.credentials import AnonymousCredentials
+
+                return storage.Client(project=project or "local-emulator", credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
             if credentials is not None:
-                return made  # not cached: the secret may change between runs
-            _clients[key] = made
-        return _clients[key]
+                return storage.Client(project=project or credentials.project_id, credentials=credentials)
+            return storage.Client(project=project)
+        except Exception as exc:
+            raise _auth_error(exc, source) from None
+
+    if credentials is not None:
+        return make()  # not cached: the secret may change between runs
+    return _clients.get(key, make)
 
 
 def _auth_error(exc: BaseException, source: str) -> BaseException:

@@ -289,7 +289,7 @@ def _store_dir(remote: GitRemote) -> Path:
     return cache_root() / "git" / digest
 
 
-def _lock(store: Path) -> "contextlib.AbstractContextManager[object]":
+def _lock(store: Path) -> contextlib.AbstractContextManager[object]:
     from filelock import FileLock
 
     store.mkdir(parents=True, exist_ok=True)

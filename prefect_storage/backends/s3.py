@@ -87,6 +87,24 @@ class S3Store(ObjectStore):
         self.client_options = dict(client_options or {})
         self.upload_options = dict(upload_options or {})
 
+    @classmethod
+    def from_options(
+        cls,
+        bucket: str,
+        client_options: Mapping[str, Any] | None,
+        credentials: Mapping[str, Any] | None = None,
+        upload_options: Mapping[str, Any] | None = None,
+        upload_secrets: Mapping[str, Any] | None = None,
+    ) -> S3Store:
+        """A store from the parts :func:`~prefect_storage.backends.aws.split_s3_options`
+        made: templates in ``bucket`` and ``upload_options`` are rendered now, and the
+        in-memory credentials and upload secrets are merged back in."""
+        from prefect_storage.secrets import render
+
+        options = {**(client_options or {}), **(credentials or {})}
+        upload = {**render(dict(upload_options or {})), **(upload_secrets or {})}
+        return cls(render(bucket), options, upload)
+
     @property
     def client(self) -> Any:
         return aws.client("s3", self.client_options, config=CLIENT_CONFIG)
