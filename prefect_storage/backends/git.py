@@ -546,3 +546,41 @@ def checkout(remote: GitRemote, ref: GitRef, folder: str = "", depth: int | None
             _prune(store)
     logger.debug("Checked out %s of %s at %s into %s.", ref.describe(), remote.url, commit, snap)
     return Checkout(snap, commit, fetched=fetched)
+
+
+# -- credentials assembly for classic Git storage (kept in its own functions) ---------------
+
+#: what makes ``Git(repo=...)`` a full clone URL rather than ``org/name``
+URL_PREFIXES = ("http://", "https://", "ssh://", "git://", "file://", "git+ssh://")
+
+
+def remote_for_repo(
+    repo: str,
+    repo_host: str,
+    *,
+    use_ssh: bool = False,
+    token: str | None = None,
+    token_username: str | None = None,
+    format_access_token: bool = True,
+) -> GitRemote:
+    """The remote of a classic ``Git(repo=..., repo_host=...)``, values already rendered.
+
+    ``repo`` is ``org/name`` on ``repo_host`` or a full clone URL. Over SSH no token is
+    used. Over HTTPS a token goes in an ``Authorization`` header, never in the URL: with
+    ``format_access_token`` as ``<user>:<token>`` (user: ``token_username``, else the repo
+    owner, else ``x-access-token`` for a full URL), else the token is the whole
+    ``user:password`` pair (or a bare user name).
+    """
+    is_url = repo.startswith(URL_PREFIXES)
+    if use_ssh:
+        return GitRemote.parse(repo if is_url else f"git@{repo_host}:{repo}.git")
+    url = repo if is_url else f"https://{repo_host}/{repo}.git"
+    auth = None
+    if token is not None:
+        if format_access_token:
+            owner = "x-access-token" if is_url else repo.split("/")[0]
+            auth = GitAuth(token_username or owner, token)
+        else:
+            user, sep, password = token.partition(":")
+            auth = GitAuth(user, password) if sep else GitAuth(token, "")
+    return GitRemote.parse(url, auth)
