@@ -273,3 +273,23 @@ def demux_logs(client: Any, container_id: str) -> tuple[str, str]:
     out = client.logs(container_id, stdout=True, stderr=False)
     err = client.logs(container_id, stdout=False, stderr=True)
     return out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+def remove_image(client: Any, image: str) -> None:
+    """Remove the local ``image`` (after a push, as the classic class did)."""
+    client.remove_image(image, force=True)
+
+
+def in_registry(client: Any, image: str, auth_config: Mapping[str, str] | None = None) -> bool:
+    """Whether the registry already has ``image`` (one manifest request, nothing pulled);
+    ``False`` when it has not, or cannot be read."""
+    try:
+        client.inspect_distribution(image, auth_config=dict(auth_config) if auth_config else None)
+    except Exception:  # not in the registry (or not readable): the caller builds it
+        return False
+    return True
+
+
+def image_id(client: Any, image: str) -> str:
+    """The content id of the local ``image`` (it names the exact content)."""
+    return str(client.inspect_image(image)["Id"])

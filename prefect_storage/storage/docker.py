@@ -258,7 +258,7 @@ class Docker(Storage):
         if pushing:
             backend.push_image(client, self.repository, str(self.image_tag), auth_config=auth)
             if not self.keep_local_image:
-                client.remove_image(self.name, force=True)
+                backend.remove_image(client, self.name)
         return self
 
     def _already_built(self, client: Any, auth: Mapping[str, str] | None, pushing: bool) -> bool:
@@ -269,11 +269,7 @@ class Docker(Storage):
                 backend.push_image(client, self.repository, str(self.image_tag), auth_config=auth)
             return True
         if pushing:
-            try:
-                client.inspect_distribution(self.name, auth_config=dict(auth) if auth else None)
-                return True
-            except Exception:  # not in the registry (or not readable): build it
-                return False
+            return backend.in_registry(client, self.name, auth)
         return False
 
     def _context_parent(self) -> str | None:
@@ -368,7 +364,7 @@ class Docker(Storage):
         auth = backend.auth_config_from_secret(self.registry_auth_secret)
         backend.ensure_image(client, self.name, auth_config=auth)
         # The image id names the exact content: a cached copy of the same id is the same file.
-        image_id = str(client.inspect_image(self.name)["Id"])
+        image_id = backend.image_id(client, self.name)
         cache, key = PayloadCache("docker"), f"{self.name}@{location}"
         cached = cache.get(key)
         if cached is not None and cached[0] == image_id:

@@ -740,3 +740,20 @@ def test_settings_page_lists_every_setting() -> None:
     names = set(re.findall(r'"((?:PREFECT_STORAGE_|PREFECT__)[A-Z_]+[A-Z])"', source))
     page = (Path(config.__file__).parents[1] / "docs" / "settings.md").read_text()
     assert names and [n for n in sorted(names) if f"`{n}`" not in page] == []
+
+
+def test_module_name_of_a_script_is_refused_at_registration(tmp_path) -> None:
+    # Issue 9 item 3: Module(__name__) in a script registered with --path records "<flow>".
+    from click.testing import CliRunner
+
+    from prefect_storage.cli import cli
+
+    script = tmp_path / "flowfile.py"
+    script.write_text(
+        "from prefect_storage import Flow, task\nfrom prefect_storage.storage import Module\n"
+        "@task\ndef one():\n    return 1\n"
+        "with Flow('named', storage=Module(__name__)) as flow:\n    one()\n"
+    )
+    result = CliRunner().invoke(cli, ["--registry", str(tmp_path / "r.db"), "register", "--path", str(script), "--project", "p"])
+    assert result.exit_code == 1, result.output
+    assert "Module(__name__)" in result.output and "--module" in result.output
