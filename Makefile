@@ -23,6 +23,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check prefect_storage tests benchmarks examples
+	$(PY) -m mypy
 
 docs: $(STAMP)
 	$(PY) -m mkdocs build --strict --quiet --site-dir .site

@@ -42,8 +42,8 @@ EXTRAS["test"] = [
     "requests>=2.31",
     "cryptography>=41",  # a self-signed certificate for the loopback SMTP server
 ]
-EXTRAS["docs"] = ["mkdocs>=1.5"]
-EXTRAS["dev"] = ["ruff>=0.5", "tox>=4"]
+EXTRAS["docs"] = ["mkdocs>=1.5", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.25"]
+EXTRAS["dev"] = ["ruff>=0.5", "tox>=4", "mypy>=1.8"]
 
 setup(
     name="prefect-storage",
@@ -53,6 +53,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["prefect_storage", "prefect_storage.*"]),
+    package_data={"prefect_storage": ["py.typed"]},  # PEP 561: the package ships its types
     # What loading and running a flow needs (and so every agent child and flow image);
     # the registry, agents and the command line come with the `cli` extra.
     install_requires=[

@@ -1,4 +1,6 @@
-"""Settings read from the environment at the moment they are needed.
+"""Settings read from the environment at the moment they are needed. This is the only
+module that reads ``PREFECT_STORAGE_*`` / ``PREFECT__*`` variables; ``docs/settings.md``
+lists them all (a unit test keeps the two in step).
 
 The classic ``PREFECT__SECTION__KEY`` variables are honoured where Prefect 1.x had
 the same setting, so existing deployments keep their behaviour:
@@ -116,3 +118,77 @@ def __getattr__(name: str) -> object:
         return engine_config[name]
     except KeyError:
         raise AttributeError(f"module 'prefect_storage.config' has no attribute {name!r}") from None
+# -- numbers, lists and URLs -------------------------------------------------------------
+
+
+def env_number(name: str, default: float, *, integer: bool = False, minimum: float | None = None) -> float:
+    """Read ``name`` as a number (``default`` when unset or empty); anything else is a
+    :class:`~prefect_storage.exceptions.StorageConfigError` naming the variable."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value: float = int(raw) if integer else float(raw)
+    except ValueError:
+        value = float("nan")
+    if value != value or (minimum is not None and value < minimum):
+        from prefect_storage.exceptions import StorageConfigError
+
+        kind = "a whole number" if integer else "a number"
+        bound = f" >= {minimum:g}" if minimum is not None else ""
+        raise StorageConfigError(f"{name}={raw!r} is not {kind}{bound}; unset it to use the default {default:g}.")
+    return value
+
+
+def env_list(name: str) -> list[str]:
+    """Read ``name`` as a comma-separated list (blanks dropped)."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+REGISTRY_URL_ENV = "PREFECT_STORAGE_REGISTRY_URL"
+
+
+def registry_url() -> str | None:
+    """``PREFECT_STORAGE_REGISTRY_URL``: the registry database URL or path, if set."""
+    return os.environ.get(REGISTRY_URL_ENV) or None
+
+
+def secret_providers() -> list[str]:
+    """``PREFECT_STORAGE_SECRET_PROVIDERS``: names of the secret providers to ask, in order."""
+    return env_list("PREFECT_STORAGE_SECRET_PROVIDERS")
+
+
+def retry_attempts() -> int:
+    """``PREFECT_STORAGE_RETRY_ATTEMPTS``: attempts per service call (default 4)."""
+    return int(env_number("PREFECT_STORAGE_RETRY_ATTEMPTS", 4, integer=True, minimum=1))
+
+
+def cache_dir() -> Path | None:
+    """``PREFECT_STORAGE_CACHE_DIR``: where loaded payloads are cached (default ``<home>/cache``)."""
+    raw = os.environ.get("PREFECT_STORAGE_CACHE_DIR")
+    return Path(raw).expanduser() if raw else None
+
+
+def cache_max_bytes(default: int) -> int:
+    """``PREFECT_STORAGE_CACHE_MAX_BYTES``: size bound of each cache namespace."""
+    return int(env_number("PREFECT_STORAGE_CACHE_MAX_BYTES", default, integer=True, minimum=0))
+
+
+def git_timeout() -> float:
+    """``PREFECT_STORAGE_GIT_TIMEOUT``: seconds a git command may take (default 300)."""
+    return env_number("PREFECT_STORAGE_GIT_TIMEOUT", 300.0, minimum=1)
+
+
+def git_keep_snapshots() -> int:
+    """``PREFECT_STORAGE_GIT_KEEP_SNAPSHOTS``: checked-out commits kept per repository (default 20)."""
+    return int(env_number("PREFECT_STORAGE_GIT_KEEP_SNAPSHOTS", 20, integer=True, minimum=0))
+
+
+def aws_secrets_prefix() -> str:
+    """``PREFECT_STORAGE_AWS_SECRETS_PREFIX``: prefix added to names asked of AWS Secrets Manager."""
+    return os.environ.get("PREFECT_STORAGE_AWS_SECRETS_PREFIX", "")
+
+
+def aws_secrets_ttl() -> float:
+    """``PREFECT_STORAGE_AWS_SECRETS_TTL``: seconds an AWS Secrets Manager answer is reused (default 60)."""
+    return env_number("PREFECT_STORAGE_AWS_SECRETS_TTL", 60.0, minimum=0)

@@ -27,7 +27,7 @@ working::
                                                a ``$NAME`` template or secret name has no value
                                                (ValueError too: the classic API raised that)
 
-The message of every one of these passes through :func:`prefect_storage.secrets.redact`
+The message of every one of these passes through :func:`prefect_storage.redaction.redact`
 when the exception is created, so a secret value that was resolved in this process
 never reaches a log or a traceback through them.
 """
@@ -50,6 +50,14 @@ __all__ = [
     "FlowStorageError",
     "FlowWriteError",
     "NoSourceError",
+    "GitCommandError",
+    "ImageBuildError",
+    "ImagePushError",
+    "NotRegisteredError",
+    "RegistryError",
+    "ResultNotImplementedError",
+    "RunSecretError",
+    "SchemaVersionError",
     "SecretNotFoundError",
     "SerializedStorageError",
     "StorageAuthError",
@@ -57,6 +65,7 @@ __all__ = [
     "StorageError",
     "UnknownFlowError",
     "UnknownSchemeError",
+    "WebhookConfigError",
     "drop_hidden_context",
     "with_sdk_error",
 ]
@@ -66,7 +75,7 @@ class StorageError(Exception):
     """Base class of every error raised by ``prefect_storage``."""
 
     def __init__(self, *args: object) -> None:
-        from prefect_storage.secrets import redact
+        from prefect_storage.redaction import redact
 
         super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
 
@@ -293,6 +302,45 @@ class KeyValueError(StorageError, ValueError):
 class ArtifactError(StorageError, ValueError):
     """An artifact operation was refused: no task run to attach to, unknown artifact id,
     or an artifact of another flow run."""
+# -- defined here since issue 9 (one tree); the old import paths re-export them ------------
+
+
+class RegistryError(StorageError):
+    """Base class of registry errors (``prefect_storage.registry.errors``)."""
+
+
+class NotRegisteredError(RegistryError, LookupError):
+    """No project, flow or flow run matches what was asked for."""
+
+
+class SchemaVersionError(RegistryError):
+    """The registry database was written by a newer prefect_storage than this one."""
+
+
+class ResultNotImplementedError(StorageError, NotImplementedError):
+    """The base ``Result`` cannot read or write; choose a subclass."""
+
+
+class WebhookConfigError(StorageConfigError, RuntimeError):
+    """A Webhook setting that cannot work (classic code catches ``RuntimeError``)."""
+
+
+class ImageBuildError(FlowStorageError, ValueError):
+    """``docker build`` failed: a Dockerfile step or the flow healthcheck. The message
+    holds the failing step's output."""
+
+
+class ImagePushError(FlowStorageError):
+    """The registry refused or lost a push (other than for credentials)."""
+
+
+class GitCommandError(StorageError):
+    """A git command failed in a way no hint matches."""
+
+
+class RunSecretError(SecretNotFoundError):
+    """A secret the flow's storage lists could not be resolved by the agent (its message
+    is redacted like every error here)."""
 
 
 # -- hardening (issue 10) ----------------------------------------------------------------

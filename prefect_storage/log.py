@@ -1,14 +1,15 @@
-"""Logging that cannot leak secrets: every record passes through :func:`prefect_storage.secrets.redact`.
+"""Logging that cannot leak secrets: every record passes through :func:`prefect_storage.redaction.redact`.
 
 Kept apart from :mod:`prefect_storage.secrets` so that loading a flow (which renders
-templates) does not import :mod:`logging` until something actually logs.
+templates) does not import :mod:`logging` until something actually logs. It depends on
+:mod:`prefect_storage.redaction` only, not on the secret lookup.
 """
 
 from __future__ import annotations
 
 import logging
 
-from prefect_storage.secrets import has_revealed_secrets, redact
+from prefect_storage.redaction import has_revealed_secrets, redact
 
 __all__ = ["RedactingFilter", "get_logger"]
 

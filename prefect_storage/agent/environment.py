@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from prefect_storage.exceptions import SecretNotFoundError
+from prefect_storage.exceptions import RunSecretError, SecretNotFoundError
 
 SECRET_ENV_PREFIX = "PREFECT__CONTEXT__SECRETS__"
 
@@ -47,8 +47,14 @@ def agent_environment(
     return {k: v for k, v in chosen.items() if k not in never}
 
 
-class RunSecretError(Exception):
-    """A secret the flow's storage lists could not be resolved by the agent."""
+__all__ = [  # RunSecretError: re-exported from exceptions
+    "BASIC_VARIABLES",
+    "SECRET_ENV_PREFIX",
+    "SENSITIVE_VARIABLES",
+    "RunSecretError",
+    "agent_environment",
+    "resolve_storage_secrets",
+]
 
 
 def resolve_storage_secrets(storage: Mapping[str, Any]) -> dict[str, str]:

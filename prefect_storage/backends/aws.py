@@ -15,10 +15,10 @@ storage object, so no credential reaches ``serialize()``, ``repr()`` or a pickle
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Mapping
 from typing import Any
 
+from prefect_storage.backends.clients import ClientCache
 from prefect_storage.backends.optional import require
 from prefect_storage.exceptions import StorageConfigError
 
@@ -35,8 +35,7 @@ def split_secret(options: Mapping[str, Any] | None, secret_keys: tuple[str, ...]
     secret = {k: v for k, v in options.items() if k in secret_keys and not (isinstance(v, str) and v.startswith("$"))}
     return {k: v for k, v in options.items() if k not in secret}, secret
 
-_clients: dict[tuple[str, str], Any] = {}
-_lock = threading.Lock()
+_clients: ClientCache[tuple[str, str], Any] = ClientCache()
 
 
 def _classic_credentials() -> dict[str, str] | None:
@@ -79,19 +78,18 @@ def client(service: str, client_options: Mapping[str, Any] | None = None, config
     """
     kwargs, _ = client_kwargs(client_options)
     key = (service, json.dumps([kwargs, config], sort_keys=True, default=str))
-    cached = _clients.get(key)
-    if cached is not None:
-        return cached
-    boto3 = require("boto3", extra="aws", purpose=f"AWS {service}")
-    with _lock:
-        if key not in _clients:
-            # A session per client: boto3 sessions are not thread-safe, clients are.
-            if config:
-                import botocore.config
 
-                kwargs = {**kwargs, "config": botocore.config.Config(**config)}
-            _clients[key] = boto3.session.Session().client(service, **kwargs)
-        return _clients[key]
+    def make() -> Any:
+        boto3 = require("boto3", extra="aws", purpose=f"AWS {service}")
+        options = dict(kwargs)
+        if config:
+            import botocore.config
+
+            options["config"] = botocore.config.Config(**config)
+        # A session per client: boto3 sessions are not thread-safe, clients are.
+        return boto3.session.Session().client(service, **options)
+
+    return _clients.get(key, make)
 
 
 def credential_source(client_options: Mapping[str, Any] | None = None) -> str:
@@ -107,3 +105,17 @@ def public_options(client_options: Mapping[str, Any] | None) -> dict[str, Any] |
     return {
         k: v for k, v in client_options.items() if k not in CREDENTIAL_KEYS or (isinstance(v, str) and v.startswith("$"))
     }
+
+
+def split_s3_options(
+    client_options: Mapping[str, Any] | None, upload_options: Mapping[str, Any] | None
+) -> tuple[dict[str, Any] | None, dict[str, Any], dict[str, Any] | None, dict[str, Any]]:
+    """``(public client options, literal credentials, public upload options, literal
+    upload secrets)``: what an S3 storage or result may serialize, and what it keeps in
+    memory only. Used by both, so they split options the same way."""
+    public_client = public_options(client_options)
+    credentials = {
+        k: v for k, v in (client_options or {}).items() if k in CREDENTIAL_KEYS and k not in (public_client or {})
+    }
+    public_upload, secret_upload = split_secret(dict(upload_options or {}) or None, SECRET_UPLOAD_KEYS)
+    return public_client, credentials, public_upload, secret_upload

@@ -24,6 +24,7 @@ import threading
 import time
 from typing import Any
 
+from prefect_storage import config
 from prefect_storage.backends.optional import require
 from prefect_storage.exceptions import BackendUnavailableError, StorageAuthError
 
@@ -35,9 +36,9 @@ class AWSSecretsManagerProvider:
     """Looks secrets up in AWS Secrets Manager by name; ``None`` when there is no such secret."""
 
     def __init__(self, prefix: str | None = None, region_name: str | None = None) -> None:
-        self.prefix = prefix if prefix is not None else os.environ.get("PREFECT_STORAGE_AWS_SECRETS_PREFIX", "")
+        self.prefix = prefix if prefix is not None else config.aws_secrets_prefix()
         self.region_name = region_name
-        self.ttl = float(os.environ.get("PREFECT_STORAGE_AWS_SECRETS_TTL", "60"))
+        self.ttl = config.aws_secrets_ttl()
         self._client: Any = None
         self._lock = threading.Lock()
         self._answers: dict[str, tuple[float, str | None]] = {}

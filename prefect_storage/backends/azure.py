@@ -17,9 +17,9 @@ per-process cache keyed by a hash of the connection string.
 from __future__ import annotations
 
 import hashlib
-import threading
 from typing import Any
 
+from prefect_storage.backends.clients import ClientCache
 from prefect_storage.backends.objects import BucketNotFoundError, ObjectStore
 from prefect_storage.backends.optional import require
 from prefect_storage.exceptions import (
@@ -37,8 +37,7 @@ NOT_PROVIDED = (
     "or save connection string as Prefect secret."
 )
 
-_clients: dict[str, Any] = {}
-_lock = threading.Lock()
+_clients: ClientCache[str, Any] = ClientCache()
 
 
 def connection(connection_string_secret: str | None = None, connection_string: str | None = None) -> tuple[str, str]:
@@ -92,28 +91,24 @@ def service_client(value: str) -> Any:
     The SDK's own retries are off (``retry_total=0``): ours retry transient errors.
     """
     key = hashlib.sha256(value.encode()).hexdigest()
-    cached = _clients.get(key)
-    if cached is not None:
-        return cached
-    blob = require("azure.storage.blob", extra="azure", purpose="Azure Blob storage")
-    with _lock:
-        if key not in _clients:
-            credential = None
-            if _uses_identity(value):
-                identity = require("azure.identity", extra="azure", purpose="Azure Blob storage")
-                credential = identity.DefaultAzureCredential()
-            if value.startswith(("http://", "https://")):
-                made = blob.BlobServiceClient(account_url=value, credential=credential, retry_total=0)
-            else:
-                try:
-                    made = blob.BlobServiceClient.from_connection_string(value, credential=credential, retry_total=0)
-                except ValueError:
-                    raise StorageConfigError(
-                        "The Azure connection string is malformed; copy it from the storage account's "
-                        "'Access keys' page (it has AccountName=, AccountKey= and an endpoint)."
-                    ) from None
-            _clients[key] = made
-        return _clients[key]
+
+    def make() -> Any:
+        blob = require("azure.storage.blob", extra="azure", purpose="Azure Blob storage")
+        credential = None
+        if _uses_identity(value):
+            identity = require("azure.identity", extra="azure", purpose="Azure Blob storage")
+            credential = identity.DefaultAzureCredential()
+        if value.startswith(("http://", "https://")):
+            return blob.BlobServiceClient(account_url=value, credential=credential, retry_total=0)
+        try:
+            return blob.BlobServiceClient.from_connection_string(value, credential=credential, retry_total=0)
+        except ValueError:
+            raise StorageConfigError(
+                "The Azure connection string is malformed; copy it from the storage account's "
+                "'Access keys' page (it has AccountName=, AccountKey= and an endpoint)."
+            ) from None
+
+    return _clients.get(key, make)
 
 
 def _status(exc: BaseException) -> int:
@@ -182,7 +177,7 @@ class AzureStore(ObjectStore):
             downloader = self._blob(key).download_blob()
             return downloader.readall(), str(downloader.properties.etag)
 
-        return self._call(fetch, key, "download")  # type: ignore[return-value]
+        return self._call(fetch, key, "download")
 
     def get_if_changed(self, key: str, validator: str) -> tuple[bytes, str] | None:
         from azure.core import MatchConditions
@@ -196,7 +191,7 @@ class AzureStore(ObjectStore):
                 raise
             return downloader.readall(), str(downloader.properties.etag)
 
-        return self._call(fetch, key, "download")  # type: ignore[return-value]
+        return self._call(fetch, key, "download")
 
     def put(self, key: str, data: bytes) -> None:
         self._call(lambda: self._blob(key).upload_blob(data, overwrite=self.overwrite), key, "upload")
@@ -212,7 +207,7 @@ class AzureStore(ObjectStore):
                     raise self._no_container() from None
                 return None
 
-        return self._call(fetch, key, "check")  # type: ignore[return-value]
+        return self._call(fetch, key, "check")
 
     # -- errors ---------------------------------------------------------------------
 

@@ -74,17 +74,17 @@ class BitbucketCloudRepo:
             ref = info["mainbranch"]["name"]
         for kind in ("branches", "tags"):
             try:
-                return self.api.get(f"{self.prefix}/refs/{kind}/{_quote(ref)}", missing).json()["target"]["hash"]
+                return str(self.api.get(f"{self.prefix}/refs/{kind}/{_quote(ref)}", missing).json()["target"]["hash"])
             except FlowNotFoundError:
                 continue
-        return self.api.get(f"{self.prefix}/commit/{_quote(ref)}", missing).json()["hash"]
+        return str(self.api.get(f"{self.prefix}/commit/{_quote(ref)}", missing).json()["hash"])
 
     def read(self, path: str, commit: str) -> bytes:
         missing = f"File {path!r} not found in '{self.workspace}/{self.repo}' at {commit}."
         response = self.api.get(f"{self.prefix}/src/{commit}/{_quote(path)}", missing)
         if response.headers.get("Content-Type", "").startswith("application/json") and '"values"' in response.text[:200]:
             raise FlowNotFoundError(f"{path!r} in '{self.workspace}/{self.repo}' is a directory, not a flow script.")
-        return response.content
+        return bytes(response.content)
 
 
 class BitbucketServerRepo:
@@ -105,8 +105,8 @@ class BitbucketServerRepo:
         values = self.api.get(f"{self.prefix}/commits", missing, params=params).json().get("values") or []
         if not values:
             raise FlowNotFoundError(missing)
-        return values[0]["id"]
+        return str(values[0]["id"])
 
     def read(self, path: str, commit: str) -> bytes:
         missing = f"File {path!r} not found in '{self.project}/{self.repo}' at {commit}."
-        return self.api.get(f"{self.prefix}/raw/{_quote(path)}", missing, params={"at": commit}).content
+        return bytes(self.api.get(f"{self.prefix}/raw/{_quote(path)}", missing, params={"at": commit}).content)

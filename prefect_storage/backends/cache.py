@@ -29,8 +29,7 @@ DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 
 
 def cache_root() -> Path:
-    raw = os.environ.get("PREFECT_STORAGE_CACHE_DIR")
-    return Path(raw).expanduser() if raw else config.home_dir() / "cache"
+    return config.cache_dir() or config.ensure_home_dir() / "cache"
 
 
 class PayloadCache:
@@ -38,8 +37,7 @@ class PayloadCache:
 
     def __init__(self, namespace: str, max_bytes: int | None = None) -> None:
         self.folder = cache_root() / namespace
-        env_max = os.environ.get("PREFECT_STORAGE_CACHE_MAX_BYTES")
-        self.max_bytes = max_bytes if max_bytes is not None else int(env_max) if env_max else DEFAULT_MAX_BYTES
+        self.max_bytes = max_bytes if max_bytes is not None else config.cache_max_bytes(DEFAULT_MAX_BYTES)
 
     def _path(self, key: str) -> Path:
         return self.folder / hashlib.sha256(key.encode()).hexdigest()

@@ -32,7 +32,8 @@ class CodeCommitRepo:
         import botocore.exceptions
 
         try:
-            return getattr(self.client, op)(**kwargs)
+            result: dict[str, Any] = getattr(self.client, op)(**kwargs)
+            return result
         except botocore.exceptions.ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in AUTH_CODES:
@@ -61,8 +62,8 @@ class CodeCommitRepo:
             if not branch:
                 raise FlowNotFoundError(f"Repository {self.name!r} has no default branch (is it empty?).")
         try:
-            return self._call(f"resolving {branch!r}", f"Branch {branch!r} not found in {self.name!r}.", "get_branch",
-                              repositoryName=self.name, branchName=branch)["branch"]["commitId"]
+            return str(self._call(f"resolving {branch!r}", f"Branch {branch!r} not found in {self.name!r}.", "get_branch",
+                                  repositoryName=self.name, branchName=branch)["branch"]["commitId"])
         except FlowNotFoundError:
             if spec:
                 return None

@@ -22,7 +22,8 @@ from prefect_storage.backends.optional import require
 from prefect_storage.exceptions import (
     BackendUnavailableError,
     FlowNotFoundError,
-    FlowStorageError,
+    ImageBuildError,  # re-exported: defined in prefect_storage.exceptions
+    ImagePushError,
     StorageAuthError,
 )
 from prefect_storage.secrets import get_logger
@@ -33,15 +34,6 @@ DEFAULT_SOCKET = "unix://var/run/docker.sock"
 _AUTH_HINTS = ("unauthorized", "no basic auth credentials", "authentication required", "denied", "401")
 _STEP = re.compile(r"^Step (\d+)/(\d+)")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-class ImageBuildError(FlowStorageError, ValueError):
-    """``docker build`` failed: a Dockerfile step or the flow healthcheck. The message
-    holds the failing step's output."""
-
-
-class ImagePushError(FlowStorageError):
-    """The registry refused or lost a push (other than for credentials)."""
 
 
 def docker_sdk() -> Any:
@@ -281,3 +273,23 @@ def demux_logs(client: Any, container_id: str) -> tuple[str, str]:
     out = client.logs(container_id, stdout=True, stderr=False)
     err = client.logs(container_id, stdout=False, stderr=True)
     return out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+def remove_image(client: Any, image: str) -> None:
+    """Remove the local ``image`` (after a push, as the classic class did)."""
+    client.remove_image(image, force=True)
+
+
+def in_registry(client: Any, image: str, auth_config: Mapping[str, str] | None = None) -> bool:
+    """Whether the registry already has ``image`` (one manifest request, nothing pulled);
+    ``False`` when it has not, or cannot be read."""
+    try:
+        client.inspect_distribution(image, auth_config=dict(auth_config) if auth_config else None)
+    except Exception:  # not in the registry (or not readable): the caller builds it
+        return False
+    return True
+
+
+def image_id(client: Any, image: str) -> str:
+    """The content id of the local ``image`` (it names the exact content)."""
+    return str(client.inspect_image(image)["Id"])

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from typing import Any
 
+from prefect_storage.backends.clients import ClientCache
 from prefect_storage.backends.objects import BucketNotFoundError, ObjectStore
 from prefect_storage.backends.optional import require
 from prefect_storage.exceptions import (
@@ -27,8 +27,7 @@ from prefect_storage.exceptions import (
     StorageError,
 )
 
-_clients: dict[tuple[Any, ...], Any] = {}
-_lock = threading.Lock()
+_clients: ClientCache[tuple[Any, ...], Any] = ClientCache()
 
 
 def _credentials() -> tuple[Any, str]:
@@ -44,7 +43,7 @@ def _credentials() -> tuple[Any, str]:
 
         try:
             info = json.loads(raw)
-            return service_account.Credentials.from_service_account_info(info), "the GCP_CREDENTIALS secret"
+            return service_account.Credentials.from_service_account_info(info), "the GCP_CREDENTIALS secret"  # type: ignore[no-untyped-call]
         except (ValueError, KeyError, TypeError) as exc:
             raise StorageConfigError(
                 "The secret GCP_CREDENTIALS must hold a service account key (JSON) as downloaded from Google Cloud: "
@@ -66,25 +65,22 @@ def client(project: str | None = None) -> Any:
     storage = require("google.cloud.storage", extra="gcp", purpose="GCS")
     credentials, source = _credentials()
     key = (project, os.environ.get("STORAGE_EMULATOR_HOST"), source, id(credentials) if credentials else None)
-    if credentials is None and key in _clients:
-        return _clients[key]
-    with _lock:
-        if key not in _clients:
-            try:
-                if os.environ.get("STORAGE_EMULATOR_HOST"):
-                    from google.auth.credentials import AnonymousCredentials
 
-                    made = storage.Client(project=project or "local-emulator", credentials=AnonymousCredentials())
-                elif credentials is not None:
-                    made = storage.Client(project=project or credentials.project_id, credentials=credentials)
-                else:
-                    made = storage.Client(project=project)
-            except Exception as exc:
-                raise _auth_error(exc, source) from None
+    def make() -> Any:
+        try:
+            if os.environ.get("STORAGE_EMULATOR_HOST"):
+                from google.auth.credentials import AnonymousCredentials
+
+                return storage.Client(project=project or "local-emulator", credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
             if credentials is not None:
-                return made  # not cached: the secret may change between runs
-            _clients[key] = made
-        return _clients[key]
+                return storage.Client(project=project or credentials.project_id, credentials=credentials)
+            return storage.Client(project=project)
+        except Exception as exc:
+            raise _auth_error(exc, source) from None
+
+    if credentials is not None:
+        return make()  # not cached: the secret may change between runs
+    return _clients.get(key, make)
 
 
 def _auth_error(exc: BaseException, source: str) -> BaseException:
@@ -155,7 +151,7 @@ class GCSStore(ObjectStore):
         return data, str(blob.generation or "")
 
     def get(self, key: str) -> tuple[bytes, str]:
-        return self._call(lambda: self._download(key), key, "download")  # type: ignore[return-value]
+        return self._call(lambda: self._download(key), key, "download")
 
     def get_if_changed(self, key: str, validator: str) -> tuple[bytes, str] | None:
         def fetch() -> tuple[bytes, str] | None:
@@ -166,7 +162,7 @@ class GCSStore(ObjectStore):
                 return None
             return self._download(key, blob.generation)
 
-        return self._call(fetch, key, "download")  # type: ignore[return-value]
+        return self._call(fetch, key, "download")
 
     def put(self, key: str, data: bytes) -> None:
         self._call(
@@ -184,7 +180,7 @@ class GCSStore(ObjectStore):
                 return None
             return str(blob.generation)
 
-        return self._call(fetch, key, "check")  # type: ignore[return-value]
+        return self._call(fetch, key, "check")
 
     # -- errors ---------------------------------------------------------------------
 

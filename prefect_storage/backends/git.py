@@ -43,10 +43,12 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from prefect_storage import config
 from prefect_storage.backends.cache import cache_root
 from prefect_storage.exceptions import (
     BackendUnavailableError,
     FlowNotFoundError,
+    GitCommandError,  # re-exported: defined in prefect_storage.exceptions
     StorageAuthError,
     StorageConfigError,
     StorageError,
@@ -67,9 +69,9 @@ logger = get_logger("backends.git")
 
 FULL_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 SHORT_SHA = re.compile(r"^[0-9a-f]{4,39}$")
-GIT_TIMEOUT = float(os.environ.get("PREFECT_STORAGE_GIT_TIMEOUT", "300"))
+GIT_TIMEOUT = config.git_timeout()
 #: snapshots kept per repository; older ones go once unused for a day (a running flow may still read one)
-KEEP_SNAPSHOTS = int(os.environ.get("PREFECT_STORAGE_GIT_KEEP_SNAPSHOTS", "20"))
+KEEP_SNAPSHOTS = config.git_keep_snapshots()
 SNAPSHOT_GRACE_S = 24 * 3600
 
 # (pattern in git's stderr, error class, hint). First match wins.
@@ -109,10 +111,6 @@ HINTS: tuple[tuple[re.Pattern[str], type[StorageError], str], ...] = tuple(
         ),
     )
 )
-
-
-class GitCommandError(StorageError):
-    """A git command failed in a way no hint matches."""
 
 
 def strip_credentials(url: str) -> str:
@@ -295,7 +293,7 @@ def _store_dir(remote: GitRemote) -> Path:
     return cache_root() / "git" / digest
 
 
-def _lock(store: Path):
+def _lock(store: Path) -> contextlib.AbstractContextManager[object]:
     from filelock import FileLock
 
     store.mkdir(parents=True, exist_ok=True)
@@ -755,3 +753,39 @@ def _fetch_worktree(git_dir: Path, remote: GitRemote, ref: GitRef, what: str, de
     commit = _run(["--git-dir", str(git_dir), "rev-parse", "FETCH_HEAD^{commit}"], remote, ref=ref).strip()
     _remember_commits(git_dir, [commit])
     return commit
+# -- credentials assembly for classic Git storage (kept in its own functions) ---------------
+
+#: what makes ``Git(repo=...)`` a full clone URL rather than ``org/name``
+URL_PREFIXES = ("http://", "https://", "ssh://", "git://", "file://", "git+ssh://")
+
+
+def remote_for_repo(
+    repo: str,
+    repo_host: str,
+    *,
+    use_ssh: bool = False,
+    token: str | None = None,
+    token_username: str | None = None,
+    format_access_token: bool = True,
+) -> GitRemote:
+    """The remote of a classic ``Git(repo=..., repo_host=...)``, values already rendered.
+
+    ``repo`` is ``org/name`` on ``repo_host`` or a full clone URL. Over SSH no token is
+    used. Over HTTPS a token goes in an ``Authorization`` header, never in the URL: with
+    ``format_access_token`` as ``<user>:<token>`` (user: ``token_username``, else the repo
+    owner, else ``x-access-token`` for a full URL), else the token is the whole
+    ``user:password`` pair (or a bare user name).
+    """
+    is_url = repo.startswith(URL_PREFIXES)
+    if use_ssh:
+        return GitRemote.parse(repo if is_url else f"git@{repo_host}:{repo}.git")
+    url = repo if is_url else f"https://{repo_host}/{repo}.git"
+    auth = None
+    if token is not None:
+        if format_access_token:
+            owner = "x-access-token" if is_url else repo.split("/")[0]
+            auth = GitAuth(token_username or owner, token)
+        else:
+            user, sep, password = token.partition(":")
+            auth = GitAuth(user, password) if sep else GitAuth(token, "")
+    return GitRemote.parse(url, auth)

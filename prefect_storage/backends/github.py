@@ -36,6 +36,7 @@ class GitHubRepo:
         auth = github.Auth.Token(secret) if secret else None
         self._client = github.Github(base_url=self.base_url, auth=auth, retry=None, timeout=30)
         self._repo: Any = None
+        self._refs: dict[str, str] = {}  # commit -> the ref it was resolved from, for messages
 
     def _call(self, fn: Any, what: str, missing: str) -> Any:
         """Run one API call; a failure becomes a typed error. A missing repo, ref or
@@ -81,13 +82,16 @@ class GitHubRepo:
     def commit_for(self, ref: str | None) -> str:
         """The commit id ``ref`` (branch, tag, or commit; default: the repo's default branch) points to."""
         name = ref or self.repo.default_branch
-        return self._call(
+        commit: str = self._call(
             lambda: self.repo.get_commit(name).sha, f"resolving {name!r}", f"Ref {name!r} not found in repo {self.name!r}."
         )
+        self._refs[commit] = name
+        return commit
 
-    def read(self, path: str, commit: str, ref: str | None = None) -> bytes:
+    def read(self, path: str, commit: str) -> bytes:
         """The bytes of ``path`` at ``commit``; files over the inline limit come through the git blob API.
-        ``ref`` is what the user asked for (a branch, a tag), named in messages."""
+        Messages name the ref the user asked for (a branch, a tag) when :meth:`commit_for` resolved it."""
+        ref = self._refs.get(commit)
         shown = f"ref {ref!r} (commit {commit})" if ref and ref != commit else f"ref {commit!r}"
         missing = f"File {path!r} not found in repo {self.name!r}, {shown}."
         content = self._call(lambda: self.repo.get_contents(path, ref=commit), f"reading {path!r}", missing)

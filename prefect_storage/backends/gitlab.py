@@ -53,13 +53,13 @@ class GitLabProject:
 
     def commit_for(self, ref: str | None) -> str:
         name = ref or self.project.default_branch
-        return self._call(
+        return str(self._call(
             lambda: self.project.commits.get(name).id, f"resolving {name!r}", f"Ref {name!r} not found in {self.name!r}."
-        )
+        ))
 
     def read(self, path: str, commit: str) -> bytes:
         # The raw endpoint has no inline-size limit and no base64 overhead.
-        return self._call(
+        return bytes(self._call(
             lambda: self.project.files.raw(file_path=path, ref=commit), f"reading {path!r}",
             f"Error retrieving file contents at {path} in {self.name}@{commit}. Ensure the project and file exist.",
-        )
+        ))

@@ -1,10 +1,24 @@
-"""``requests`` sessions with retries on transient failures (Webhook, Bitbucket, ...)."""
+"""HTTP transport: ``requests`` sessions with retries on transient failures (Webhook,
+Bitbucket, ...), one request with typed errors, and conditional (ETag) fetches through
+the local payload cache.
+
+Messages name the URL *template* (``https://host/flow?token=${TOKEN}``), never the
+rendered URL, which may hold a token; requests' own exceptions are not chained.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from prefect_storage.backends.optional import require
+from prefect_storage.exceptions import (
+    BackendUnavailableError,
+    FlowNotFoundError,
+    FlowStorageError,
+    StorageAuthError,
+    StorageError,
+    with_sdk_error,
+)
 
 TRANSIENT_STATUS = (429, 500, 502, 503, 504)
 
@@ -48,3 +62,68 @@ def _redact_urllib3_logs() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactingFilter) for f in logger.filters):
             logger.addFilter(RedactingFilter())
+
+
+def send(session: Any, method: str, kwargs: dict[str, Any], url_template: str, action: str) -> Any:
+    """One request (``kwargs`` already rendered); a connection failure that retries did
+    not cure is a :class:`BackendUnavailableError` naming ``url_template``."""
+    import requests
+
+    kwargs.setdefault("timeout", 60)
+    try:
+        return session.request(method, **kwargs)
+    except requests.exceptions.RequestException as exc:
+        failure = type(exc).__name__
+    # Raised outside the except block: requests' exception (kept as __context__ even
+    # with "from None") holds the rendered URL, which may carry a token.
+    raise BackendUnavailableError(
+        f"Could not connect to {url_template} to {action}: {failure}. Check that the server is reachable from here."
+    )
+
+
+def check(response: Any, url_template: str, action: str) -> None:
+    """Raise the typed error for a 4xx/5xx answer: 401/403 :class:`StorageAuthError`,
+    404 :class:`FlowNotFoundError`, others :class:`FlowStorageError`. Each is also a
+    ``requests.HTTPError`` (what classic code caught), without the response attached:
+    its URL and request hold rendered (secret) values."""
+    status = response.status_code
+    error: StorageError
+    if status in (401, 403):
+        error = StorageAuthError(
+            f"{url_template} refused to {action} ({status} {response.reason}): check the credentials in the request "
+            "headers/auth (their $VAR templates and the secrets behind them)."
+        )
+    elif status == 404:
+        error = FlowNotFoundError(f"Flow not found: {url_template} answered 404 when asked to {action}.")
+    elif status >= 400:
+        error = FlowStorageError(f"{url_template} failed to {action}: {status} {response.reason}.")
+    else:
+        return
+    raise with_sdk_error(error, "requests", "HTTPError")
+
+
+def conditional_fetch(
+    session: Any, method: str, kwargs: dict[str, Any], url_template: str, action: str, cache_key: str
+) -> bytes:
+    """The response body, through the local payload cache: with a cached copy the request
+    carries ``If-None-Match`` and a ``304`` answer reuses the cached bytes. ``cache_key``
+    must be built from templates, never rendered values (it is written to disk)."""
+    from prefect_storage.backends.cache import PayloadCache
+
+    cache = PayloadCache("webhook")
+    cached = cache.get(cache_key)
+    if cached is not None:
+        headers = dict(kwargs.get("headers") or {})
+        headers["If-None-Match"] = cached[0]
+        kwargs["headers"] = headers
+    response = send(session, method, kwargs, url_template, action)
+    if response.status_code == 304 and cached is not None:
+        return cached[1]
+    check(response, url_template, action)
+    data: bytes = response.content
+    etag = response.headers.get("ETag")
+    if etag:
+        cache.put(cache_key, etag, data)
+    else:
+        cache.discard(cache_key)
+    return data

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
+from typing import TypeVar
 
 from prefect_storage.backends.cache import PayloadCache
 from prefect_storage.backends.retry import call_with_retries
@@ -18,6 +19,7 @@ from prefect_storage.exceptions import BucketNotFoundError, StorageError
 from prefect_storage.secrets import get_logger
 
 logger = get_logger("backends.objects")
+T = TypeVar("T")
 
 __all__ = ["BucketNotFoundError", "ObjectStore", "cached_get"]
 
@@ -47,10 +49,10 @@ class ObjectStore(abc.ABC):
         """The service endpoint in use (default: the public service)."""
         return "default"
 
-    def retry(self, fn: Callable[[], object], what: str) -> object:
+    def retry(self, fn: Callable[[], T], what: str) -> T:
         return call_with_retries(fn, self.is_transient, what)
 
-    def _call(self, fn: Callable[[], object], key: str, what: str) -> object:
+    def _call(self, fn: Callable[[], T], key: str, what: str) -> T:
         """Run one service call with retries; turn what still fails into a typed error."""
         try:
             return self.retry(fn, f"{self.service} {what} of {self.describe(key)}")

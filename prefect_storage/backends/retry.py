@@ -6,10 +6,10 @@ resets); auth and not-found errors are never retried, so they surface at once.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from prefect_storage import config
 from prefect_storage.secrets import get_logger
 
 T = TypeVar("T")
@@ -18,7 +18,7 @@ logger = get_logger("backends.retry")
 
 def attempts() -> int:
     """Attempts per call (``PREFECT_STORAGE_RETRY_ATTEMPTS``, default 4)."""
-    return max(1, int(os.environ.get("PREFECT_STORAGE_RETRY_ATTEMPTS", "4")))
+    return config.retry_attempts()
 
 
 def call_with_retries(

@@ -87,6 +87,24 @@ class S3Store(ObjectStore):
         self.client_options = dict(client_options or {})
         self.upload_options = dict(upload_options or {})
 
+    @classmethod
+    def from_options(
+        cls,
+        bucket: str,
+        client_options: Mapping[str, Any] | None,
+        credentials: Mapping[str, Any] | None = None,
+        upload_options: Mapping[str, Any] | None = None,
+        upload_secrets: Mapping[str, Any] | None = None,
+    ) -> S3Store:
+        """A store from the parts :func:`~prefect_storage.backends.aws.split_s3_options`
+        made: templates in ``bucket`` and ``upload_options`` are rendered now, and the
+        in-memory credentials and upload secrets are merged back in."""
+        from prefect_storage.secrets import render
+
+        options = {**(client_options or {}), **(credentials or {})}
+        upload = {**render(dict(upload_options or {})), **(upload_secrets or {})}
+        return cls(render(bucket), options, upload)
+
     @property
     def client(self) -> Any:
         return aws.client("s3", self.client_options, config=CLIENT_CONFIG)
@@ -130,7 +148,7 @@ class S3Store(ObjectStore):
             self._remember(response, key)
             return response["Body"].read(), response.get("ETag", "")
 
-        return self._call(fetch, key, "download")  # type: ignore[return-value]
+        return self._call(fetch, key, "download")
 
     def get_if_changed(self, key: str, validator: str) -> tuple[bytes, str] | None:
         def fetch() -> tuple[bytes, str] | None:
@@ -145,7 +163,7 @@ class S3Store(ObjectStore):
             self._remember(response, key)
             return response["Body"].read(), response.get("ETag", "")
 
-        return self._call(fetch, key, "download")  # type: ignore[return-value]
+        return self._call(fetch, key, "download")
 
     def put(self, key: str, data: bytes) -> None:
         self._call(lambda: self.client.put_object(Bucket=self.container, Key=key, Body=data, **self.upload_options), key, "upload")
@@ -153,14 +171,14 @@ class S3Store(ObjectStore):
     def head(self, key: str) -> str | None:
         def fetch() -> str | None:
             try:
-                return self.client.head_object(Bucket=self.container, Key=key).get("ETag", "")
+                return str(self.client.head_object(Bucket=self.container, Key=key).get("ETag", ""))
             except Exception as exc:
                 code, status = error_code(exc)
                 if (code in _MISSING_KEY_CODES or status == 404) and self._bucket_exists():
                     return None
                 raise
 
-        return self._call(fetch, key, "check")  # type: ignore[return-value]
+        return self._call(fetch, key, "check")
 
     # -- errors ---------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import runpy
 import sys
 import types
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -69,7 +69,24 @@ def load_script(path: str) -> Source:
             from prefect_storage.storage.local import Local
 
             flow.storage = Local(path=path, stored_as_script=True)
+        _refuse_script_module_name(flow, path)
     return Source("path", path, flows)
+
+
+def _refuse_script_module_name(flow: Any, path: str) -> None:
+    """``Module(__name__)`` in a script run with ``--path`` records ``"<flow>"`` (the name the
+    script runs under here), which no agent can import: refuse it now, not at run time."""
+    from prefect_storage.storage.module import Module
+
+    storage = flow.storage
+    if isinstance(storage, Module) and storage.module.partition(":")[0] in {"<flow>", "__main__"}:
+        raise click.ClickException(
+            f"Flow {flow.name!r} in {path} uses Module(__name__), which is {storage.module!r} when the script is "
+            "registered with --path, and no agent can import that. Either register it with --module "
+            "pkg.module (so __name__ is the importable module name), write the module path explicitly "
+            "(Module('pkg.module')), or use a storage that stores the script (e.g. Local(path=..., "
+            "stored_as_script=True))."
+        )
 
 
 def load_module(name: str) -> Source:

@@ -14,12 +14,12 @@ import sqlalchemy as sa
 from prefect_storage import config
 from prefect_storage.exceptions import StorageConfigError
 
-REGISTRY_URL_ENV = "PREFECT_STORAGE_REGISTRY_URL"
+REGISTRY_URL_ENV = config.REGISTRY_URL_ENV
 
 
 def registry_url(url: str | None = None) -> str:
     """The registry URL to use: ``url``, else ``$PREFECT_STORAGE_REGISTRY_URL``, else SQLite in the home folder."""
-    url = url or os.environ.get(REGISTRY_URL_ENV)
+    url = url or config.registry_url()
     if url:
         return normalize_url(url)
     return f"sqlite:///{config.home_dir() / 'prefect_storage.db'}"

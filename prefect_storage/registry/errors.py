@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from prefect_storage.exceptions import StorageError
+# The classes live in prefect_storage.exceptions (one tree); re-exported here.
+from prefect_storage.exceptions import NotRegisteredError, RegistryError, SchemaVersionError
 
-
-class RegistryError(StorageError):
-    """Base class of registry errors."""
-
-
-class NotRegisteredError(RegistryError, LookupError):
-    """No project, flow or flow run matches what was asked for."""
-
-
-class SchemaVersionError(RegistryError):
-    """The database was written by a newer prefect_storage than this one."""
+__all__ = ["NotRegisteredError", "RegistryError", "SchemaVersionError", "is_transient"]
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -7,13 +7,10 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+from prefect_storage.exceptions import ResultNotImplementedError  # re-exported
 from prefect_storage.serializers import PickleSerializer, Serializer
 
 __all__ = ["NoResult", "NoResultType", "Result", "ResultNotImplementedError"]
-
-
-class ResultNotImplementedError(NotImplementedError):
-    """The base ``Result`` cannot read or write; choose a subclass."""
 
 
 _NOT_IMPLEMENTED = (

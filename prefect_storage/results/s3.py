@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from prefect_storage.backends.aws import CREDENTIAL_KEYS, SECRET_UPLOAD_KEYS, public_options, split_secret
+from prefect_storage.backends.aws import split_s3_options
 from prefect_storage.backends.objects import ObjectStore
 from prefect_storage.results.base import Result
 from prefect_storage.results.objects import ObjectResult
-from prefect_storage.secrets import render
 
 
 class S3Result(ObjectResult):
@@ -33,20 +32,23 @@ class S3Result(ObjectResult):
         **kwargs: Any,
     ) -> None:
         self.bucket = bucket
-        self.boto3_kwargs = public_options(boto3_kwargs) or {}
-        self._credential_options = {
-            k: v for k, v in (boto3_kwargs or {}).items() if k in CREDENTIAL_KEYS and k not in self.boto3_kwargs
-        }
-        public_upload, self._secret_upload_options = split_secret(dict(upload_options or {}), SECRET_UPLOAD_KEYS)
+        public, self._credential_options, public_upload, self._secret_upload_options = split_s3_options(
+            boto3_kwargs, upload_options
+        )
+        self.boto3_kwargs = public or {}
         self.upload_options = public_upload or {}
         super().__init__(**kwargs)
 
     def _store(self) -> ObjectStore:
         from prefect_storage.backends.s3 import S3Store
 
-        options = {**self.boto3_kwargs, **getattr(self, "_credential_options", {})}
-        upload = {**render(self.upload_options), **getattr(self, "_secret_upload_options", {})}
-        return S3Store(render(self.bucket), options, upload)
+        return S3Store.from_options(
+            self.bucket,
+            self.boto3_kwargs,
+            getattr(self, "_credential_options", {}),
+            self.upload_options,
+            getattr(self, "_secret_upload_options", {}),
+        )
 
     @classmethod
     def _from_serialized(cls, data: Mapping[str, Any]) -> Result:

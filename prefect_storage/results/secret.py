@@ -20,7 +20,8 @@ class SecretResult(Result):
     Args:
         secret_task: a callable taking ``name=`` (the classic secret task) or
             ``None`` to use :class:`prefect_storage.secrets.Secret`.
-        location: the secret's name (default: ``secret_task.name``).
+        **kwargs: ``location``, the secret's name (default: ``secret_task.name``), and
+            the other :class:`~prefect_storage.results.base.Result` arguments.
     """
 
     def __init__(self, secret_task: Callable[..., Any] | None = None, **kwargs: Any) -> None:

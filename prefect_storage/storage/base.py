@@ -20,12 +20,36 @@ and, where the classic class differs, the hooks :meth:`Storage._script_payload`
 script becomes a flow) or :meth:`Storage._load` (both modes at once, for storages
 such as ``Module`` that import instead of reading bytes). Declaring
 ``_serialized_fields`` is all serialization needs.
+
+Concurrency contract
+--------------------
+
+Safe from many processes and machines at once:
+
+* ``get_flow`` of any flow, from any number of processes, including while another
+  process writes it: writes are atomic (a temporary file renamed over the target, a
+  single PUT), so a reader sees the old flow or the whole new one, never half.
+* ``build()`` / ``add_flow`` of *different* flows, or of the same flow from storage
+  objects that were each given it: every registration gets its own timestamped
+  location (two names with one slug in one tick get distinct locations), and a
+  location's last complete write wins.
+* the local payload and git caches, shared by every process of a user: entries are
+  written atomically and keyed by content validators; git caches take a file lock.
+
+Not safe:
+
+* one storage *object* mutated from several threads: ``add_flow``, ``build`` and
+  setting attributes change ``flows`` without a lock. Give each thread its own
+  object, or lock around them. (``build`` itself uploads from a thread pool; that is
+  internal and safe.)
+* two writers of one *fixed* location (``Local(path=...)``, ``S3(key=...)``,
+  ``Webhook``): the last writer wins, and a reader may load either version.
+* deleting or editing a flow's file, object or ref by hand while it is loaded.
 """
 
 from __future__ import annotations
 
 import abc
-import datetime
 import hashlib
 import importlib
 import inspect
@@ -43,6 +67,7 @@ from prefect_storage.exceptions import (
     UnknownFlowError,
     drop_hidden_context,
 )
+from prefect_storage.slugs import flow_slug, name_hash, timestamp_slug  # re-exported
 
 if TYPE_CHECKING:
     import logging
@@ -69,39 +94,6 @@ BUILTIN_STORAGES: dict[str, str] = {
     "Webhook": "prefect_storage.storage.webhook",
 }
 _registered: dict[str, type[Storage]] = {}
-
-
-MAX_SLUG_LENGTH = 80
-
-
-def flow_slug(name: str) -> str:
-    """A file- and key-safe form of a flow name: lower case, ``[a-z0-9-]`` only.
-
-    It can never contain ``/``, ``\\`` or ``..``, so a flow name cannot steer a
-    location outside its storage's folder or prefix. A name with no letters or
-    digits (``"!!!"``, ``".."``) gets ``flow-`` plus a short hash of the name; a slug
-    longer than 80 characters is cut and ends with a short hash of the full name,
-    so it always fits in a file name.
-    """
-    from slugify import slugify
-
-    slug = slugify(name)
-    if not slug:
-        return "flow-" + _name_hash(name)
-    if len(slug) > MAX_SLUG_LENGTH:
-        return slug[: MAX_SLUG_LENGTH - 13].rstrip("-") + "-" + _name_hash(name)
-    return slug
-
-
-def _name_hash(name: str) -> str:
-    return hashlib.sha256(name.encode()).hexdigest()[:12]
-
-
-def timestamp_slug(now: datetime.datetime | None = None) -> str:
-    """``slug(utc now in ISO 8601)``, e.g. ``2026-11-21t04-41-20-858863-00-00`` (the classic form)."""
-    from slugify import slugify
-
-    return slugify((now or datetime.datetime.now(datetime.timezone.utc)).isoformat())
 
 
 def storage_class(type_name: str, module: str | None = None) -> type[Storage]:
@@ -246,7 +238,7 @@ class Storage(abc.ABC):
         if location in self.flows.values() and self._generated_location(location):
             # Another name with the same slug in the same tick ("Coll A", "coll-a"):
             # a location belongs to one flow, so this one gets its name's hash.
-            location = f"{location}-{_name_hash(flow.name)}"
+            location = f"{location}-{name_hash(flow.name)}"
         self.flows[flow.name] = location
         self._flows[flow.name] = flow
         if self._write_on_add:

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from prefect_storage.exceptions import StorageConfigError
 from prefect_storage.secrets import render
-from prefect_storage.storage.base import Storage
+from prefect_storage.storage.forge import ForgeStorage
 
 if TYPE_CHECKING:
-    from prefect_storage.core.flow import Flow
+    pass
 
 
-class Bitbucket(Storage):
+class Bitbucket(ForgeStorage):
     """Load flow scripts from a file in a Bitbucket repository.
 
     With ``workspace`` it talks to Bitbucket Cloud (user name + app password);
@@ -29,8 +29,9 @@ class Bitbucket(Storage):
             classic class assumed ``master``).
         access_token_secret: Server: secret with the token; default the
             ``BITBUCKET_ACCESS_TOKEN`` secret or environment variable.
-        cloud_username_secret, cloud_app_password_secret: Cloud: secrets with the user
-            name and app password; default ``BITBUCKET_CLOUD_USERNAME`` /
+        cloud_username_secret: Cloud: secret with the user name; default
+            ``BITBUCKET_CLOUD_USERNAME``.
+        cloud_app_password_secret: Cloud: secret with the app password; default
             ``BITBUCKET_CLOUD_APP_PASSWORD``.
 
     Each load resolves ``ref`` to a commit id and reads the raw file at that commit,
@@ -42,6 +43,7 @@ class Bitbucket(Storage):
                                  path="flows/etl.py", access_token_secret="BITBUCKET_TOKEN")
     """
 
+    _forge, _forge_name = "bitbucket", "Bitbucket"
     _serialized_fields = ("project", "repo", "workspace", "host", "path", "ref", "access_token_secret",
                           "cloud_username_secret", "cloud_app_password_secret")
 
@@ -55,29 +57,18 @@ class Bitbucket(Storage):
                 "Bitbucket Cloud which uses `cloud_username_secret` and `cloud_app_password_secret` to provide "
                 "authentication."
             )
-        kwargs.pop("stored_as_script", None)
         self.project, self.repo, self.workspace, self.host = project, repo, workspace, host
         self.path, self.ref, self.access_token_secret = path, ref, access_token_secret
         self.cloud_username_secret, self.cloud_app_password_secret = cloud_username_secret, cloud_app_password_secret
-        super().__init__(stored_as_script=True, **kwargs)
+        super().__init__(**kwargs)
 
-    def _location_for(self, flow: Flow) -> str:
-        if not self.path:
-            raise StorageConfigError("Bitbucket storage needs `path`: the flow script's path in the repository.")
-        return self.path
+    def _where(self) -> str:
+        return f"{self.workspace}/{self.repo}" if self.workspace else f"{self.project}/{self.repo}"
 
-    def _script_payload(self, flow_name: str, flow: Flow) -> bytes | None:
-        return None
-
-    def _describe(self, location: str) -> str:
-        where = f"{self.workspace}/{self.repo}" if self.workspace else f"{self.project}/{self.repo}"
-        return f"bitbucket:{where}@{self.ref or 'default branch'}:{location}"
-
-    def _read(self, location: str) -> bytes:
+    def _fetch(self, path: str) -> bytes:
         from prefect_storage.backends.bitbucket import BitbucketCloudRepo, BitbucketServerRepo
         from prefect_storage.backends.forge import cached_file
 
-        path = render(location)
         if self.workspace:
             api: Any = BitbucketCloudRepo(self.workspace, self.repo, self.host, self.cloud_username_secret,
                                           self.cloud_app_password_secret)
@@ -86,5 +77,5 @@ class Bitbucket(Storage):
             api = BitbucketServerRepo(self.project, self.repo, self.host, self.access_token_secret)
             key = f"{api.api.base}/{api.project}/{api.repo}"
         commit = api.commit_for(render(self.ref))
-        self.logger.info("Loading %r from %s at commit %s.", path, self._describe(location), commit)
+        self.logger.info("Loading %r from %s at commit %s.", path, self._describe(path), commit)
         return cached_file("bitbucket", key, path, commit, lambda: api.read(path, commit))

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from prefect_storage.exceptions import StorageConfigError
 from prefect_storage.secrets import render
-from prefect_storage.storage.base import Storage
+from prefect_storage.storage.forge import ForgeStorage
 
 if TYPE_CHECKING:
-    from prefect_storage.core.flow import Flow
+    pass
 
 
-class CodeCommit(Storage):
+class CodeCommit(ForgeStorage):
     """Load flow scripts from a file in an AWS CodeCommit repository.
 
     Args:
@@ -33,16 +33,16 @@ class CodeCommit(Storage):
         flow.storage = CodeCommit(repo="flows", path="flows/etl.py", client_options={"region_name": "eu-west-1"})
     """
 
+    _forge, _forge_name = "codecommit", "CodeCommit"
     _serialized_fields = ("repo", "path", "commit", "client_options")
 
     def __init__(self, repo: str, path: str | None = None, commit: str | None = None,
                  client_options: dict[str, Any] | None = None, **kwargs: Any) -> None:
         if not repo:
             raise StorageConfigError("CodeCommit storage needs `repo`, the repository name.")
-        kwargs.pop("stored_as_script", None)
         self.repo, self.path, self.commit = repo, path, commit
         self._client_options = client_options
-        super().__init__(stored_as_script=True, **kwargs)
+        super().__init__(**kwargs)
 
     @property
     def client_options(self) -> dict[str, Any] | None:
@@ -55,22 +55,13 @@ class CodeCommit(Storage):
         state["_client_options"] = self.client_options  # never pickle literal credentials
         return state
 
-    def _location_for(self, flow: Flow) -> str:
-        if not self.path:
-            raise StorageConfigError("CodeCommit storage needs `path`: the flow script's path in the repository.")
-        return self.path
+    def _requested_ref(self) -> str | None:
+        return self.commit
 
-    def _script_payload(self, flow_name: str, flow: Flow) -> bytes | None:
-        return None
-
-    def _describe(self, location: str) -> str:
-        return f"codecommit:{self.repo}@{self.commit or 'default branch'}:{location}"
-
-    def _read(self, location: str) -> bytes:
+    def _fetch(self, path: str) -> bytes:
         from prefect_storage.backends.codecommit import CodeCommitRepo
         from prefect_storage.backends.forge import cached_file
 
-        path = render(location)
         api = CodeCommitRepo(self.repo, self._client_options)
         spec = render(self.commit)
         commit = api.commit_for(spec)

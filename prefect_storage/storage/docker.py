@@ -172,7 +172,7 @@ class Docker(Storage):
         uses its own engine."""
         given = getattr(self, "_base_url_given", None)
         if given:
-            return given
+            return str(given)
         default = "npipe:////./pipe/docker_engine" if sys.platform == "win32" else "unix://var/run/docker.sock"
         return os.environ.get("DOCKER_HOST", default)
 
@@ -206,7 +206,7 @@ class Docker(Storage):
     def _generated_location(self, location: str) -> bool:
         return not self.path
 
-    def build(self, push: bool = True) -> Docker:  # type: ignore[override]
+    def build(self, push: bool = True) -> Docker:
         """Build the image (healthchecked), push it when ``push`` and ``registry_url``;
         return ``self``. With ``content_tag`` an unchanged image is not rebuilt."""
         from prefect_storage.backends import docker as backend
@@ -258,7 +258,7 @@ class Docker(Storage):
         if pushing:
             backend.push_image(client, self.repository, str(self.image_tag), auth_config=auth)
             if not self.keep_local_image:
-                client.remove_image(self.name, force=True)
+                backend.remove_image(client, self.name)
         return self
 
     def _already_built(self, client: Any, auth: Mapping[str, str] | None, pushing: bool) -> bool:
@@ -269,11 +269,7 @@ class Docker(Storage):
                 backend.push_image(client, self.repository, str(self.image_tag), auth_config=auth)
             return True
         if pushing:
-            try:
-                client.inspect_distribution(self.name, auth_config=dict(auth) if auth else None)
-                return True
-            except Exception:  # not in the registry (or not readable): build it
-                return False
+            return backend.in_registry(client, self.name, auth)
         return False
 
     def _context_parent(self) -> str | None:
@@ -315,7 +311,7 @@ class Docker(Storage):
             dockerignore=self.dockerignore,
             extra_dockerfile_commands=self.extra_dockerfile_commands,
             healthcheck_locations=sorted(set(self.flows.values())),
-            python_version=tuple(sys.version_info[:2]),  # type: ignore[arg-type]
+            python_version=(sys.version_info[0], sys.version_info[1]),
             ignore_healthchecks=self.ignore_healthchecks,
             wheelhouse=self.wheelhouse,
         )
@@ -368,7 +364,7 @@ class Docker(Storage):
         auth = backend.auth_config_from_secret(self.registry_auth_secret)
         backend.ensure_image(client, self.name, auth_config=auth)
         # The image id names the exact content: a cached copy of the same id is the same file.
-        image_id = str(client.inspect_image(self.name)["Id"])
+        image_id = backend.image_id(client, self.name)
         cache, key = PayloadCache("docker"), f"{self.name}@{location}"
         cached = cache.get(key)
         if cached is not None and cached[0] == image_id:

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     locations = [str(item) for item in json.loads(args[0])]
     built = tuple(ast.literal_eval(args[1]))
     print("Beginning health checks...")
-    status = check_python_version(built, locations)  # type: ignore[arg-type]
+    status = check_python_version(built, locations)
     for location in locations:
         if status:
             break

@@ -14,8 +14,6 @@ if TYPE_CHECKING:
     from prefect_storage.backends.git import GitRemote
     from prefect_storage.core.flow import Flow
 
-URL_PREFIXES = ("http://", "https://", "ssh://", "git://", "file://", "git+ssh://")
-
 
 class Git(Storage):
     """Load flow scripts from a git repository (script storage only).
@@ -31,8 +29,10 @@ class Git(Storage):
         git_clone_url_secret_name: a secret holding the whole clone URL; overrides
             ``repo``, ``repo_host``, the token, ``use_ssh`` and ``format_access_token``.
             Credentials inside that URL are moved to a header too.
-        branch_name, tag, commit: at most one; none means the remote's default branch.
-            ``tag`` may be lightweight or annotated; ``commit`` may be full or abbreviated.
+        branch_name: the branch to load from. At most one of ``branch_name``, ``tag``
+            and ``commit``; none means the remote's default branch.
+        tag: a tag, lightweight or annotated.
+        commit: a commit id, full or abbreviated.
         clone_depth: history depth fetched (``0``: all; file contents are never fetched
             beyond the flow's folder).
         use_ssh: clone ``git@{repo_host}:{repo}.git`` over SSH (keys from ssh-agent or
@@ -137,25 +137,18 @@ class Git(Storage):
 
     def _remote(self) -> GitRemote:
         """The remote to fetch from, with credentials kept apart from the URL."""
-        from prefect_storage.backends.git import GitAuth, GitRemote
+        from prefect_storage.backends.git import GitRemote, remote_for_repo
 
         if self.git_clone_url_secret_name:
             return GitRemote.parse(resolve(render(self.git_clone_url_secret_name)))
-        repo = render(self.repo)
-        if self.use_ssh:
-            url = repo if repo.startswith(URL_PREFIXES) else f"git@{render(self.repo_host)}:{repo}.git"
-            return GitRemote.parse(url)
-        url = repo if repo.startswith(URL_PREFIXES) else f"https://{render(self.repo_host)}/{repo}.git"
-        auth = None
-        if self.git_token_secret_name:
-            token = resolve(render(self.git_token_secret_name))
-            if self.format_access_token:
-                owner = repo.split("/")[0] if not repo.startswith(URL_PREFIXES) else "x-access-token"
-                auth = GitAuth(render(self.git_token_username) or owner, token)
-            else:
-                user, sep, password = token.partition(":")
-                auth = GitAuth(user, password) if sep else GitAuth(token, "")
-        return GitRemote.parse(url, auth)
+        return remote_for_repo(
+            render(self.repo),
+            render(self.repo_host),
+            use_ssh=self.use_ssh,
+            token=resolve(render(self.git_token_secret_name)) if self.git_token_secret_name and not self.use_ssh else None,
+            token_username=render(self.git_token_username) or None,
+            format_access_token=self.format_access_token,
+        )
 
     # -- the Storage hooks ---------------------------------------------------------------
 

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from prefect_storage.exceptions import StorageConfigError
 from prefect_storage.secrets import render
-from prefect_storage.storage.base import Storage
+from prefect_storage.storage.forge import ForgeStorage
 
 if TYPE_CHECKING:
-    from prefect_storage.core.flow import Flow
+    pass
 
 
-class GitHub(Storage):
+class GitHub(ForgeStorage):
     """Load flow scripts from a file in a GitHub (or GitHub Enterprise) repository.
 
     Args:
@@ -32,34 +32,24 @@ class GitHub(Storage):
         flow.storage = GitHub(repo="org/flows", path="flows/etl.py", access_token_secret="GITHUB_TOKEN")
     """
 
+    _forge, _forge_name = "github", "GitHub"
     _serialized_fields = ("repo", "path", "ref", "access_token_secret", "base_url")
 
     def __init__(self, repo: str, path: str, ref: str | None = None, access_token_secret: str | None = None,
                  base_url: str | None = None, **kwargs: Any) -> None:
         if not repo or not path:
             raise StorageConfigError("GitHub storage needs `repo` ('owner/name') and `path` (the flow script in it).")
-        kwargs.pop("stored_as_script", None)
         self.repo, self.path, self.ref = repo, path, ref
         self.access_token_secret, self.base_url = access_token_secret, base_url
-        super().__init__(stored_as_script=True, **kwargs)
+        super().__init__(**kwargs)
 
-    def _location_for(self, flow: Flow) -> str:
-        return self.path
-
-    def _script_payload(self, flow_name: str, flow: Flow) -> bytes | None:
-        return None  # the script lives in the repository
-
-    def _describe(self, location: str) -> str:
-        return f"github:{self.repo}@{self.ref or 'default branch'}:{location}"
-
-    def _read(self, location: str) -> bytes:
+    def _fetch(self, path: str) -> bytes:
         from prefect_storage.backends.forge import cached_file
         from prefect_storage.backends.github import GitHubRepo
 
-        path = render(location)
         self.logger.info("Downloading flow from GitHub storage - repo: %r, path: %r, ref: %r", self.repo, path, self.ref)
         api = GitHubRepo(self.repo, self.access_token_secret, self.base_url)
         commit = api.commit_for(render(self.ref))
-        data = cached_file("github", f"{api.base_url}/{api.name}", path, commit, lambda: api.read(path, commit, render(self.ref)))
+        data = cached_file("github", f"{api.base_url}/{api.name}", path, commit, lambda: api.read(path, commit))
         self.logger.info("Flow successfully downloaded. Using commit: %s", commit)
         return data

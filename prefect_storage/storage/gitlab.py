@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from prefect_storage.exceptions import StorageConfigError
 from prefect_storage.secrets import render
-from prefect_storage.storage.base import Storage
+from prefect_storage.storage.forge import ForgeStorage
 
 if TYPE_CHECKING:
-    from prefect_storage.core.flow import Flow
+    pass
 
 
-class GitLab(Storage):
+class GitLab(ForgeStorage):
     """Load flow scripts from a file in a GitLab project (gitlab.com or self-managed).
 
     Args:
@@ -32,33 +32,21 @@ class GitLab(Storage):
         flow.storage = GitLab(repo="group/flows", path="flows/etl.py", access_token_secret="GITLAB_TOKEN")
     """
 
+    _forge, _forge_name = "gitlab", "GitLab"
     _serialized_fields = ("repo", "path", "host", "ref", "access_token_secret")
 
     def __init__(self, repo: str, host: str | None = None, path: str | None = None, ref: str | None = None,
                  access_token_secret: str | None = None, **kwargs: Any) -> None:
         if not repo:
             raise StorageConfigError("GitLab storage needs `repo` ('namespace/project' or a project id).")
-        kwargs.pop("stored_as_script", None)
         self.repo, self.host, self.path, self.ref = repo, host, path, ref
         self.access_token_secret = access_token_secret
-        super().__init__(stored_as_script=True, **kwargs)
+        super().__init__(**kwargs)
 
-    def _location_for(self, flow: Flow) -> str:
-        if not self.path:
-            raise StorageConfigError("GitLab storage needs `path`: the flow script's path in the repository.")
-        return self.path
-
-    def _script_payload(self, flow_name: str, flow: Flow) -> bytes | None:
-        return None
-
-    def _describe(self, location: str) -> str:
-        return f"gitlab:{self.repo}@{self.ref or 'default branch'}:{location}"
-
-    def _read(self, location: str) -> bytes:
+    def _fetch(self, path: str) -> bytes:
         from prefect_storage.backends.forge import cached_file
         from prefect_storage.backends.gitlab import GitLabProject
 
-        path = render(location)
         api = GitLabProject(self.repo, self.host, self.access_token_secret)
         commit = api.commit_for(render(self.ref))
         self.logger.info("Loading %r from GitLab project %r at commit %s.", path, self.repo, commit)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from prefect_storage.backends.aws import CREDENTIAL_KEYS, SECRET_UPLOAD_KEYS, public_options, split_secret
+from prefect_storage.backends.aws import split_s3_options
 from prefect_storage.backends.objects import ObjectStore
 from prefect_storage.core.context import context
-from prefect_storage.secrets import render
 from prefect_storage.storage.base import require_mapping, require_text
 from prefect_storage.storage.objects import ObjectStorage
 
@@ -57,12 +56,10 @@ class S3(ObjectStorage):
         require_mapping(upload_options, "upload_options", "S3 storage")
         self.key = key
         self.local_script_path = local_script_path or context.get("local_script_path")
-        self.client_options = public_options(client_options)
-        # Literal credentials stay in memory for this process only.
-        self._credential_options = {
-            k: v for k, v in (client_options or {}).items() if k in CREDENTIAL_KEYS and k not in (self.client_options or {})
-        }
-        self.upload_options, self._secret_upload_options = split_secret(dict(upload_options or {}) or None, SECRET_UPLOAD_KEYS)
+        # Literal credentials and upload secrets stay in memory for this process only.
+        self.client_options, self._credential_options, self.upload_options, self._secret_upload_options = (
+            split_s3_options(client_options, upload_options)
+        )
         if "result" not in kwargs:
             from prefect_storage.results.s3 import S3Result
 
@@ -81,6 +78,10 @@ class S3(ObjectStorage):
     def _store(self) -> ObjectStore:
         from prefect_storage.backends.s3 import S3Store
 
-        options = {**(self.client_options or {}), **getattr(self, "_credential_options", {})}
-        upload = {**render(self.upload_options or {}), **getattr(self, "_secret_upload_options", {})}
-        return S3Store(render(self.bucket), options, upload)
+        return S3Store.from_options(
+            self.bucket,
+            self.client_options,
+            getattr(self, "_credential_options", {}),
+            self.upload_options,
+            getattr(self, "_secret_upload_options", {}),
+        )

@@ -10,14 +10,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from prefect_storage.exceptions import (
-    BackendUnavailableError,
     FlowNameConflictError,
-    FlowNotFoundError,
-    FlowStorageError,
-    StorageAuthError,
-    StorageConfigError,
-    StorageError,
-    with_sdk_error,
+    WebhookConfigError,
 )
 from prefect_storage.secrets import get_logger, render
 from prefect_storage.storage.base import Storage
@@ -26,10 +20,6 @@ if TYPE_CHECKING:
     from prefect_storage.core.flow import Flow
 
 ALLOWED_METHODS = ("GET", "PATCH", "POST", "PUT")
-
-
-class WebhookConfigError(StorageConfigError, RuntimeError):
-    """A Webhook setting that cannot work (classic code catches ``RuntimeError``)."""
 
 
 class Webhook(Storage):
@@ -158,27 +148,17 @@ class Webhook(Storage):
         self._build_responses[location] = response
 
     def _read(self, location: str) -> bytes:
-        from prefect_storage.backends.cache import PayloadCache
+        from prefect_storage.backends.http import conditional_fetch
 
-        cache = PayloadCache("webhook")
-        key = self._cache_key()
-        cached = cache.get(key)
-        kwargs = render(self.get_flow_request_kwargs)
-        if cached is not None:
-            headers = dict(kwargs.get("headers") or {})
-            headers["If-None-Match"] = cached[0]
-            kwargs["headers"] = headers
-        response = self._send(self.get_flow_request_http_method, kwargs, self.get_flow_request_kwargs, "fetch the flow")
-        if response.status_code == 304 and cached is not None:
-            return cached[1]
-        self._check(response, self.get_flow_request_kwargs, "fetch the flow")
-        data = response.content
-        etag = response.headers.get("ETag")
-        if etag:
-            cache.put(key, etag, data)
-        else:
-            cache.discard(key)
-        return data
+        template = str(self.get_flow_request_kwargs.get("url", "?"))
+        return conditional_fetch(
+            self._http(),
+            self.get_flow_request_http_method,
+            render(self.get_flow_request_kwargs),
+            template,
+            "fetch the flow",
+            self._cache_key(),
+        )
 
     def _load_script(self, flow_name: str, location: str) -> Flow:
         from prefect_storage.serialization.extract import extract_flow_from_file
@@ -211,39 +191,15 @@ class Webhook(Storage):
         return "webhook:" + hashlib.sha256(template.encode()).hexdigest()
 
     def _send(self, method: str, kwargs: dict[str, Any], template: Mapping[str, Any], action: str) -> Any:
-        import requests
+        from prefect_storage.backends.http import send
 
-        kwargs.setdefault("timeout", 60)
-        try:
-            return self._http().request(method, **kwargs)
-        except requests.exceptions.RequestException as exc:
-            failure = type(exc).__name__
-        # Raised outside the except block: requests' exception (kept as __context__ even
-        # with "from None") holds the rendered URL, which may carry a token.
-        raise BackendUnavailableError(
-            f"Could not connect to {template.get('url', '?')} to {action}: {failure}. "
-            "Check that the server is reachable from here."
-        )
+        return send(self._http(), method, kwargs, str(template.get("url", "?")), action)
 
     @staticmethod
     def _check(response: Any, template: Mapping[str, Any], action: str) -> None:
-        url = template.get("url", "?")  # the template: a rendered URL may hold a token
-        status = response.status_code
-        error: StorageError
-        if status in (401, 403):
-            error = StorageAuthError(
-                f"{url} refused to {action} ({status} {response.reason}): check the credentials in the request "
-                "headers/auth (their $VAR templates and the secrets behind them)."
-            )
-        elif status == 404:
-            error = FlowNotFoundError(f"Flow not found: {url} answered 404 when asked to {action}.")
-        elif status >= 400:
-            error = FlowStorageError(f"{url} failed to {action}: {status} {response.reason}.")
-        else:
-            return
-        # Classic Webhook raised requests.HTTPError (raise_for_status): keep that catchable.
-        # No response attached: its URL and request hold rendered (secret) values.
-        raise with_sdk_error(error, "requests", "HTTPError")
+        from prefect_storage.backends.http import check
+
+        check(response, str(template.get("url", "?")), action)  # the template: a rendered URL may hold a token
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()

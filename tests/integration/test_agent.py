@@ -223,7 +223,9 @@ def test_runs_of_a_dead_agent_fail_clearly_while_live_runs_keep_their_heartbeat(
 
     lost_id = load_flow(write_flow(tmp_path, "orphan")).register(registry=registry_url)
     slow_id = load_flow(
-        write_flow(tmp_path, "slow", "import time\n@task\ndef nap():\n    time.sleep(3)\n", "nap()")
+        # Labelled so that only the worker can claim it: the watcher would otherwise take it about
+        # half the time, and the heartbeat assertion below would then check nothing.
+        write_flow(tmp_path, "slow", "import time\n@task\ndef nap():\n    time.sleep(3)\n", "nap()", labels=["slow-worker"])
     ).register(registry=registry_url)
     with Registry(registry_url) as registry:
         orphan = registry.create_flow_run(lost_id)
@@ -236,7 +238,7 @@ def test_runs_of_a_dead_agent_fail_clearly_while_live_runs_keep_their_heartbeat(
             )
         slow = registry.create_flow_run(slow_id)
     caplog.set_level("WARNING", logger="prefect_storage.agent")
-    worker = _agent(registry_url, heartbeat_interval=0.2, lost_run_after=1.5)
+    worker = _agent(registry_url, labels=["slow-worker"], heartbeat_interval=0.2, lost_run_after=1.5)
     worker_thread = threading.Thread(target=worker.start, kwargs={"once": True}, daemon=True)
     worker_thread.start()
     watcher = _agent(registry_url, labels=["nothing-to-run"], hostname_label=False, lost_run_after=1.5)
@@ -249,6 +251,7 @@ def test_runs_of_a_dead_agent_fail_clearly_while_live_runs_keep_their_heartbeat(
         lost, finished = registry.get_flow_run(orphan.id), registry.get_flow_run(slow.id)
     assert lost.state == FAILED and "agent 'ghost-agent'" in lost.message and "sent no heartbeat" in lost.message
     assert finished.state == SUCCESS, finished.message
+    assert finished.agent == worker.name  # the worker, whose heartbeats are what is checked below
     lost_reports = [r.getMessage() for r in caplog.records if "lost its agent" in r.getMessage()]
     assert any(orphan.id in m for m in lost_reports)
     assert not any(slow.id in m for m in lost_reports)  # its heartbeats kept it alive past lost_run_after

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from tests.conftest import import_or_skip
 from tests.services.forge import ForgeService
 from tests.services.git import RepoWriter, git
 
@@ -31,7 +32,7 @@ def show(writer: RepoWriter, spec: str) -> bytes:
 
 
 def test_pygithub(seeded: tuple[ForgeService, RepoWriter, dict[str, str]]) -> None:
-    github = pytest.importorskip("github")
+    github = import_or_skip("github")
     forge, writer, commits = seeded
     for base in (forge.base + "/api/v3", forge.base):
         client = github.Github(base_url=base, auth=github.Auth.Token(forge.token), retry=None)
@@ -54,7 +55,7 @@ def test_pygithub(seeded: tuple[ForgeService, RepoWriter, dict[str, str]]) -> No
 
 
 def test_python_gitlab(seeded: tuple[ForgeService, RepoWriter, dict[str, str]]) -> None:
-    gitlab = pytest.importorskip("gitlab")
+    gitlab = import_or_skip("gitlab")
     forge, writer, commits = seeded
     client = gitlab.Gitlab(forge.base, private_token=forge.token)
     client.auth()
@@ -72,7 +73,7 @@ def test_python_gitlab(seeded: tuple[ForgeService, RepoWriter, dict[str, str]]) 
 
 
 def test_bitbucket_with_requests(seeded: tuple[ForgeService, RepoWriter, dict[str, str]]) -> None:
-    requests = pytest.importorskip("requests")
+    requests = import_or_skip("requests")
     forge, writer, commits = seeded
     owner, slug = writer.name.split("/")
     cloud = f"{forge.base}/2.0/repositories/{owner}/{slug}"
@@ -92,7 +93,7 @@ def test_bitbucket_with_requests(seeded: tuple[ForgeService, RepoWriter, dict[st
 
 
 def test_boto3_codecommit_with_sigv4(seeded: tuple[ForgeService, RepoWriter, dict[str, str]]) -> None:
-    boto3 = pytest.importorskip("boto3")
+    boto3 = import_or_skip("boto3")
     from botocore.exceptions import ClientError
 
     forge, writer, commits = seeded

@@ -190,3 +190,19 @@ def test_classic_token_fallback_variable(kind: str, variable: str, forge: ForgeS
     storage = make_storage(kind, forge, "acme", writer.name.split("/")[1], "flows/f.py")
     storage.access_token_secret = None
     assert final_value(loaded(storage, "flows/f.py").get_flow(FLOW_NAME)) == 4
+
+
+def test_github_missing_things_are_also_unknown_object_exceptions(forge: ForgeService) -> None:
+    # Issue 10 item 15: classic GitHub storage let github.UnknownObjectException through, and
+    # named the ref the user gave (not only the commit it resolved to).
+    import github
+
+    writer = forge.repo(f"acme/unknown-{uuid.uuid4().hex[:8]}")
+    slug = writer.name.split("/")[1]
+    writer.commit({"flows/f.py": flow_script()})
+    for path, ref in (("flows/f.py", "no-such-ref"), ("flows/missing.py", "main")):
+        storage = loaded(make_storage("github", forge, "acme", slug, path, ref), path)
+        with pytest.raises(github.UnknownObjectException) as info:
+            storage.get_flow(FLOW_NAME)
+        assert isinstance(info.value, FlowNotFoundError)
+        assert repr(ref) in str(info.value)

@@ -137,7 +137,11 @@ def test_token_never_reaches_config_argv_logs_repr_or_errors(
     assert any("git" in line and "fetch" in line for line in seen), "the sampler never saw git running"
     import base64
 
-    basic = base64.b64encode(f"org:{http.token}".encode()).decode()
+    # The header form git receives: built from the user name the storage really pairs
+    # with the token (the repo owner here), and checked to be what git is given.
+    auth = s._remote().auth
+    basic = base64.b64encode(f"{auth.username}:{http.token}".encode()).decode()
+    assert auth.header() == f"Authorization: Basic {basic}"
     # The test server itself is started with --token on its command line: leave it out.
     clients = [line for line in seen if "tests.services._" not in line]
     places = {

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_service
+from tests.conftest import import_or_skip, require_service
 from tests.services._process import ServiceProcess, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -133,7 +133,7 @@ def engine(tmp_factory: pytest.TempPathFactory | None = None) -> Iterator[Docker
 @pytest.fixture(scope="session")
 def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerEngine]:
     """A Docker engine; ``DOCKER_HOST`` points at it for the session."""
-    pytest.importorskip("docker")
+    import_or_skip("docker")
     with engine(tmp_path_factory) as found:
         yield found
 

@@ -632,3 +632,128 @@ def test_5_hidden_contexts_are_dropped_by_storage_entry_points(tmp_path, monkeyp
         storage.get_flow(make_flow().name)
     assert location
     assert_chain_clean(info.value, "chain-secret-0099")
+
+
+# ---------------------------------------------------------------------------- fail-in-CI rule
+
+
+def test_missing_client_library_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import import_or_skip
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="missing in CI"):
+        import_or_skip("no_such_client_library_xyz")
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception):
+        import_or_skip("no_such_client_library_xyz")
+
+
+def test_service_modules_do_not_use_importorskip() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    offenders = [str(p) for p in [*root.glob("services/*.py"), *root.glob("integration/*.py")] if "importorskip(" in p.read_text()]
+    assert offenders == []
+
+
+# ---------------------------------------------------------------------------- issue 9 item 4: one tree
+
+
+def test_every_error_lives_in_exceptions_and_is_documented() -> None:
+    import ast
+    import inspect
+    from pathlib import Path
+
+    package = Path(exc_mod.__file__).parent
+    elsewhere = []
+    for path in package.rglob("*.py"):
+        if path.name == "exceptions.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            # The CLI's click exceptions are how errors are shown, not errors of their own.
+            click_based = any(ast.unparse(b).startswith("click.") for b in getattr(node, "bases", []))
+            if isinstance(node, ast.ClassDef) and node.name.endswith(("Error", "Exception")) and not click_based:
+                elsewhere.append(f"{path.relative_to(package)}:{node.lineno} {node.name}")
+    assert elsewhere == []
+    documented = (package.parent / "docs" / "errors.md").read_text()
+    classes = [n for n, c in vars(exc_mod).items() if inspect.isclass(c) and issubclass(c, exc_mod.StorageError)]
+    assert [n for n in classes if f"`{n}`" not in documented] == []
+    assert set(classes) <= set(exc_mod.__all__)
+
+
+def test_run_secret_error_is_redacted() -> None:
+    from prefect_storage.agent.environment import RunSecretError
+    from prefect_storage.secrets import remember_secret
+
+    remember_secret("run-secret-value-4455")
+    assert str(RunSecretError("bad run-secret-value-4455")) == "bad ***"
+    assert isinstance(RunSecretError("x"), exc_mod.StorageError)
+
+
+def test_settings_are_read_in_config_only() -> None:
+    import ast
+    from pathlib import Path
+
+    package = Path(exc_mod.__file__).parent
+    readers = []
+    for path in package.rglob("*.py"):
+        if path.name == "config.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            target = None
+            if isinstance(node, ast.Call) and ast.unparse(node.func) in {"os.environ.get", "os.getenv", "environ.get"}:
+                target = node.args[0] if node.args else None
+            elif isinstance(node, ast.Subscript) and ast.unparse(node.value) in {"os.environ", "environ"}:
+                target = node.slice
+            if isinstance(target, ast.Constant) and str(target.value).startswith(("PREFECT_STORAGE_", "PREFECT__")):
+                readers.append(f"{path.relative_to(package)}:{node.lineno} {target.value}")
+    assert readers == []
+
+
+@pytest.mark.parametrize(
+    "name, value, reader",
+    [
+        ("PREFECT_STORAGE_RETRY_ATTEMPTS", "many", "retry_attempts"),
+        ("PREFECT_STORAGE_RETRY_ATTEMPTS", "0", "retry_attempts"),
+        ("PREFECT_STORAGE_GIT_TIMEOUT", "soon", "git_timeout"),
+        ("PREFECT_STORAGE_CACHE_MAX_BYTES", "1.5GB", "cache_max_bytes"),
+        ("PREFECT_STORAGE_AWS_SECRETS_TTL", "-1", "aws_secrets_ttl"),
+        ("PREFECT_STORAGE_REQUIRE_SIGNATURE", "maybe", "require_signature"),
+    ],
+)
+def test_bad_setting_values_are_typed_errors(monkeypatch: pytest.MonkeyPatch, name: str, value: str, reader: str) -> None:
+    from prefect_storage import config
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(StorageConfigError, match=name):
+        fn = getattr(config, reader)
+        fn(10) if reader == "cache_max_bytes" else fn()
+
+
+def test_settings_page_lists_every_setting() -> None:
+    import re
+    from pathlib import Path
+
+    from prefect_storage import config
+
+    source = Path(config.__file__).read_text()
+    names = set(re.findall(r'"((?:PREFECT_STORAGE_|PREFECT__)[A-Z_]+[A-Z])"', source))
+    page = (Path(config.__file__).parents[1] / "docs" / "settings.md").read_text()
+    assert names and [n for n in sorted(names) if f"`{n}`" not in page] == []
+
+
+def test_module_name_of_a_script_is_refused_at_registration(tmp_path) -> None:
+    # Issue 9 item 3: Module(__name__) in a script registered with --path records "<flow>".
+    from click.testing import CliRunner
+
+    from prefect_storage.cli import cli
+
+    script = tmp_path / "flowfile.py"
+    script.write_text(
+        "from prefect_storage import Flow, task\nfrom prefect_storage.storage import Module\n"
+        "@task\ndef one():\n    return 1\n"
+        "with Flow('named', storage=Module(__name__)) as flow:\n    one()\n"
+    )
+    result = CliRunner().invoke(cli, ["--registry", str(tmp_path / "r.db"), "register", "--path", str(script), "--project", "p"])
+    assert result.exit_code == 1, result.output
+    assert "Module(__name__)" in result.output and "--module" in result.output
