@@ -25,6 +25,7 @@ EXTRAS = {
     "docker": ["docker>=7.0", "tqdm>=4.60"],
     "postgres": ["psycopg[binary]>=3.1"],
     "pandas": ["pandas>=1.5"],
+    "dask": ["dask>=2023.6", "distributed>=2023.6"],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 EXTRAS["test"] = [

@@ -14,6 +14,9 @@ The storage classes live in :mod:`prefect_storage.storage`, results in
 :mod:`prefect_storage.results`. Importing this package imports no cloud SDK.
 """
 
+from typing import Any
+
+import prefect_storage.context as context  # the module is also the context object
 from prefect_storage._version import __version__
 from prefect_storage.core import (
     DockerRun,
@@ -22,9 +25,10 @@ from prefect_storage.core import (
     Parameter,
     Task,
     UniversalRun,
-    context,
     task,
 )
+from prefect_storage.core.edges import flatten, mapped, unmapped
+from prefect_storage.core.utilities import apply_map, tags
 
 __all__ = [
     "DockerRun",
@@ -34,6 +38,26 @@ __all__ = [
     "Task",
     "UniversalRun",
     "__version__",
+    "apply_map",
+    "case",
     "context",
+    "flatten",
+    "mapped",
+    "resource_manager",
+    "tags",
     "task",
+    "unmapped",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # imported on first use, to keep `import prefect_storage` light
+    if name == "case":
+        from prefect_storage.tasks.control_flow.case import case
+
+        return case
+    if name == "resource_manager":
+        from prefect_storage.tasks.core.resource_manager import resource_manager
+
+        return resource_manager
+    raise AttributeError(f"module 'prefect_storage' has no attribute {name!r}")

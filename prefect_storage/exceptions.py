@@ -116,6 +116,50 @@ class SecretNotFoundError(StorageError, KeyError, ValueError):
     """A secret name (or ``$NAME`` template) has no value in any configured place."""
 
 
+# ---------------------------------------------------------------------------- engine
+
+
+class PrefectSignal(BaseException):
+    """Base of the engine's control signals (classic ``prefect.exceptions.PrefectSignal``).
+
+    A ``BaseException`` on purpose: ``except Exception`` in task code must not swallow
+    ``FAIL``, ``SKIP``, ``LOOP`` or a timeout.
+    """
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+
+
+class TaskTimeoutSignal(PrefectSignal):
+    """Raised inside a task that ran longer than its ``timeout``."""
+
+
+class VersionLockMismatchSignal(PrefectSignal):
+    """A backend refused a state change (kept for classic imports)."""
+
+
+class PrefectException(Exception):
+    """Base of classic Prefect errors (kept for classic imports)."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+
+
+class EngineFeatureNotSupportedError(PrefectException, RuntimeError):
+    """A classic engine feature that needs the hosted backend (e.g. manual approval)."""
+
+
+# --- executors (dask helper) -------------------------------------------------------------
+
+
+class ExecutorConfigError(StorageError, ValueError):
+    """An executor was given arguments that cannot work (the message says which and why)."""
+
+
+class ExecutorNotStartedError(StorageError, RuntimeError):
+    """Work was submitted to an executor outside its ``start()`` block."""
+
+
 # -- runner storage and blocks (issue 13) --------------------------------------------------
 
 

@@ -56,7 +56,6 @@ def load_hint(message: str) -> str:
 def run_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     """Load and run the flow a run spec describes; return the outcome dict (never raises
     for a flow failure or a load failure)."""
-    from prefect_storage.core.runner import FlowRunner
     from prefect_storage.storage import Storage
 
     try:
@@ -66,8 +65,10 @@ def run_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
         message = f"Failed to load flow from storage: {exc}"
         return {"state": "Failed", "message": message + load_hint(message), "tasks": []}
     try:
-        state = FlowRunner(flow).run(
+        # the classic Flow.run loop: retries wait their delay; the scheduler made this run
+        state = flow.run(
             parameters=dict(spec.get("parameters") or {}),
+            run_on_schedule=False,
             checkpoint=spec.get("checkpoint"),
             flow_run_id=spec.get("flow_run_id"),
         )
@@ -76,7 +77,7 @@ def run_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     tasks = [
         {
             "name": task.name,
-            "slug": task.slug,
+            "slug": flow.slugs.get(task, task.slug),
             "state": type(task_state).__name__,
             "message": task_state.message,
             "location": task_state.location,

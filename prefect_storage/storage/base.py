@@ -296,7 +296,7 @@ class Storage(abc.ABC):
     def run_basic_healthchecks(self) -> None:
         """Warn about flows whose task results cannot be checkpointed anywhere."""
         for flow in self._flows.values():
-            if flow.result is None and self.result is None and any(t.checkpoint for t in flow.tasks):
+            if flow.result is None and self.result is None and any(t.checkpoint and t.result is None for t in flow.tasks):
                 warnings.warn(
                     f"Flow {flow.name!r} has tasks with checkpoint=True but neither the flow nor its storage "
                     "has a result to write them to.",

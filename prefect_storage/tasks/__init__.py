@@ -1,0 +1,1 @@
+"""The classic task library (``prefect.tasks``)."""
