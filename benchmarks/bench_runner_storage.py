@@ -77,6 +77,9 @@ _GIT_SCRIPT = textwrap.dedent("""
 """)
 
 
+_KIND = {"prefect_storage": "ours", "prefect_3_9_1": "prefect"}
+
+
 def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "AWS_"))}
     env.update({
@@ -127,12 +130,12 @@ def _remote_storage(emit: Any, prefect_python: str, work: Path) -> None:
             base = work / f"remote-{who}"
             # warm process: first pull + 10 repeat pulls; requests counted for the last one
             proxy.reset()
-            out, _ = _run(python, script, [who.split("_")[0], url, proxy.url, str(base), "1"], env)
+            out, _ = _run(python, script, [_KIND[who], url, proxy.url, str(base), "1"], env)
             first_requests = len(proxy.requests)
-            out, _ = _run(python, script, [who.split("_")[0], url, proxy.url, str(base), "11"], env)
+            out, _ = _run(python, script, [_KIND[who], url, proxy.url, str(base), "11"], env)
             repeat = out["times"][1:]
             proxy.reset()
-            _run(python, script, [who.split("_")[0], url, proxy.url, str(base), "1"], env)
+            _run(python, script, [_KIND[who], url, proxy.url, str(base), "1"], env)
             gets = [r for r in proxy.requests if r.method == "GET" and "list-type" not in r.query]
             lists = [r for r in proxy.requests if "list-type" in r.query]
             results[who] = {"repeat_ms": _median_ms(repeat), "repeat_requests": len(proxy.requests),
@@ -144,7 +147,7 @@ def _remote_storage(emit: Any, prefect_python: str, work: Path) -> None:
             order = [("prefect_storage", sys.executable), ("prefect_3_9_1", prefect_python)]
             for who, python in order if i % 2 == 0 else order[::-1]:
                 base = work / f"fresh-{who}-{i}"
-                _, wall = _run(python, script, [who.split("_")[0], url, proxy.url, str(base), "1"], env)
+                _, wall = _run(python, script, [_KIND[who], url, proxy.url, str(base), "1"], env)
                 fresh[who].append(wall)
         ours, theirs = results["prefect_storage"], results["prefect_3_9_1"]
         emit_value(
@@ -183,7 +186,7 @@ def _git_repository(emit: Any, prefect_python: str, work: Path) -> None:
         rows: dict[str, dict[str, Any]] = {}
         for who, python in (("prefect_storage", sys.executable), ("prefect_3_9_1", prefect_python)):
             base = work / f"git-{who}"
-            kind = who.split("_")[0]
+            kind = _KIND[who]
             _run(python, script, [kind, url, TOKEN, str(base), "1"], env)  # first clone
             before = server.sent()
             out, _ = _run(python, script, [kind, url, TOKEN, str(base), "5"], env)
@@ -198,7 +201,7 @@ def _git_repository(emit: Any, prefect_python: str, work: Path) -> None:
         ).stdout.splitlines()
         for who, python in (("prefect_storage", sys.executable), ("prefect_3_9_1", prefect_python)):
             before = server.sent()
-            _run(python, script, [who.split("_")[0], url, TOKEN, str(work / f"git-{who}"), "1"], env)
+            _run(python, script, [_KIND[who], url, TOKEN, str(work / f"git-{who}"), "1"], env)
             rows[who]["after_new_commit_bytes"] = server.sent() - before
         new_commit_pack = subprocess.run(
             ["git", "--git-dir", str(bare), "pack-objects", "--stdout", "--revs"], input="main\n^main^\n",
