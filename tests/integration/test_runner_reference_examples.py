@@ -49,7 +49,7 @@ def run_example(source: str, hosts: dict[str, str], base: Path, **names: Any) ->
     namespace: dict[str, Any] = {"__name__": "example", **names}
     # the examples use top-level await; run them in a coroutine
     body = textwrap.indent(code, "    ")
-    exec(f"async def __example__():\n{body}\n    return locals()\n", namespace)  # noqa: S102
+    exec(f"async def __example__():\n{body}\n    return locals()\n", namespace)
     import os
 
     cwd = os.getcwd()
