@@ -113,6 +113,25 @@ def test_repeat_pull_of_unchanged_ref_fetches_nothing(git_http_service: GitServi
     assert sent < 20_000, sent
 
 
+def test_concurrent_pulls_into_one_destination(git_http_service: GitService, tmp_path: Path) -> None:
+    import concurrent.futures
+
+    repo = git_http_service.repo("concurrent")
+    repo.commit({f"m{i}.py": f"x = {i}\n" for i in range(20)})
+
+    def pull() -> str:
+        storage = GitRepository(url=git_http_service.url("concurrent"),
+                                credentials={"access_token": git_http_service.token})
+        storage.set_base_path(tmp_path)
+        storage.pull_code_sync()
+        return git("rev-parse", "HEAD", cwd=storage.destination)
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        heads = list(pool.map(lambda _: pull(), range(4)))
+    assert len(set(heads)) == 1
+    assert len(list((tmp_path / "concurrent").glob("m*.py"))) == 20
+
+
 def test_wrong_token_is_a_typed_auth_error_without_the_secret(git_http_service: GitService, tmp_path: Path) -> None:
     git_http_service.repo("guarded").commit({"a.py": "a\n"})
     url = git_http_service.url("guarded")

@@ -277,6 +277,13 @@ def test_azure_remote_storage_and_block(azure_container: str, azurite_endpoint: 
     storage.pull_code_sync()
     assert not (storage.destination / "requirements.txt").exists()
 
+    wrong_key = "V3JvbmdXcm9uZ1dyb25nV3JvbmdXcm9uZ1dyb25nV3Jvbmc="
+    wrong = RemoteStorage(f"az://{azure_container}/code", connection_string=connection_string(azurite_endpoint, wrong_key))
+    wrong.set_base_path(tmp_path / "wrong")
+    with pytest.raises(StorageAuthError) as info:
+        wrong.pull_code_sync()
+    assert f"az://{azure_container}/code" in str(info.value) and wrong_key not in str(info.value)
+
     from prefect_storage.backends.azure import AzureStore
 
     listed = AzureStore(azure_container, connection_string=conn).list("code/flows/")
