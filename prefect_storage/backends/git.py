@@ -42,6 +42,7 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prefect_storage.backends.cache import cache_root
 from prefect_storage.exceptions import (
@@ -52,6 +53,9 @@ from prefect_storage.exceptions import (
     StorageError,
 )
 from prefect_storage.secrets import get_logger, redact, remember_secret
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 __all__ = [
     "HINTS",
@@ -295,7 +299,7 @@ def _store_dir(remote: GitRemote) -> Path:
     return cache_root() / "git" / digest
 
 
-def _lock(store: Path):
+def _lock(store: Path) -> FileLock:
     from filelock import FileLock
 
     store.mkdir(parents=True, exist_ok=True)
