@@ -99,7 +99,11 @@ def test_repeat_pull_of_unchanged_ref_fetches_nothing(git_http_service: GitServi
     storage.pull_code_sync()
     _reset_stats(git_http_service)
     storage.pull_code_sync()
-    assert _requests(git_http_service) == [("GET", "/incremental.git/info/refs")]
+    # the ref is resolved (protocol v2: capabilities, then one ls-refs); no fetch, no pack
+    assert _requests(git_http_service) == [("GET", "/incremental.git/info/refs"),
+                                           ("POST", "/incremental.git/git-upload-pack")]
+    assert git_http_service.stats is not None
+    assert sum(int(line.split()[3]) for line in git_http_service.stats.read_text().splitlines()) < 1000
 
     # one new commit: fetched alone (the 200 kB blob is not sent again), deletes applied
     new = repo.commit({"a.py": "a = 2\n", "old.py": None, "b.py": "b\n"})
