@@ -199,3 +199,23 @@ def test_classic_storages_to_pull_steps(tmp_path: Path) -> None:
     with pytest.raises(NoSourceError, match="one payload"):
         Webhook(build_request_kwargs={"url": "http://h"}, build_request_http_method="POST",
                 get_flow_request_kwargs={"url": "http://h"}, get_flow_request_http_method="GET").to_pull_step()
+
+
+def test_pull_sync_for_ours_and_foreign_storages(tmp_path: Path) -> None:
+    from prefect_storage.runner.storage import pull_sync
+
+    class Foreign:
+        pulled = False
+
+        async def pull_code(self) -> None:
+            Foreign.pulled = True
+
+    pull_sync(Foreign())  # type: ignore[arg-type]
+    assert Foreign.pulled
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "f.py").write_text("x")
+    storage = RemoteStorage(f"file://{source}")
+    storage.set_base_path(tmp_path / "base")
+    pull_sync(storage)
+    assert (storage.destination / "f.py").read_text() == "x"
