@@ -20,7 +20,7 @@ import hashlib
 from typing import Any
 
 from prefect_storage.backends.clients import ClientCache
-from prefect_storage.backends.objects import BucketNotFoundError, ObjectStore
+from prefect_storage.backends.objects import BucketNotFoundError, ObjectInfo, ObjectStore
 from prefect_storage.backends.optional import require
 from prefect_storage.exceptions import (
     BackendUnavailableError,
@@ -208,6 +208,14 @@ class AzureStore(ObjectStore):
                 return None
 
         return self._call(fetch, key, "check")
+
+    def list(self, prefix: str = "") -> list[ObjectInfo]:
+        def fetch() -> list[ObjectInfo]:
+            container = service_client(self._connection()[0]).get_container_client(self.container)
+            blobs = container.list_blobs(name_starts_with=prefix or None)
+            return sorted((ObjectInfo(b.name, int(b.size or 0), str(b.etag)) for b in blobs), key=lambda o: o.key)
+
+        return self._call(fetch, prefix, "listing")  # type: ignore[return-value]
 
     # -- errors ---------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import os
 from typing import Any
 
 from prefect_storage.backends.clients import ClientCache
-from prefect_storage.backends.objects import BucketNotFoundError, ObjectStore
+from prefect_storage.backends.objects import BucketNotFoundError, ObjectInfo, ObjectStore
 from prefect_storage.backends.optional import require
 from prefect_storage.exceptions import (
     BackendUnavailableError,
@@ -181,6 +181,14 @@ class GCSStore(ObjectStore):
             return str(blob.generation)
 
         return self._call(fetch, key, "check")
+
+    def list(self, prefix: str = "") -> list[ObjectInfo]:
+        def fetch() -> list[ObjectInfo]:
+            blobs = self.bucket.client.list_blobs(self.bucket, prefix=prefix or None, retry=None)
+            return sorted((ObjectInfo(b.name, int(b.size or 0), str(b.generation or "")) for b in blobs),
+                          key=lambda o: o.key)
+
+        return self._call(fetch, prefix, "listing")  # type: ignore[return-value]
 
     # -- errors ---------------------------------------------------------------------
 

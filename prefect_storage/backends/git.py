@@ -42,6 +42,7 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prefect_storage import config
 from prefect_storage.backends.cache import cache_root
@@ -54,6 +55,9 @@ from prefect_storage.exceptions import (
     StorageError,
 )
 from prefect_storage.secrets import get_logger, redact, remember_secret
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 __all__ = [
     "HINTS",
@@ -305,19 +309,29 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _advertised_refs_http(remote: GitRemote) -> dict[str, str] | None:
-    """The refs of an http(s) remote from one smart-HTTP request (``info/refs``), in process.
+def _pkt_lines(body: bytes) -> list[bytes] | None:
+    """The payloads of a pkt-line stream (flush/delim packets skipped); ``None`` if malformed."""
+    lines: list[bytes] = []
+    position = 0
+    while position + 4 <= len(body):
+        try:
+            length = int(body[position:position + 4], 16)
+        except ValueError:
+            return None
+        if length < 4:  # flush (0000), delim (0001), response-end (0002)
+            position += 4
+            continue
+        lines.append(body[position + 4:position + length].rstrip(b"\n"))
+        position += length
+    return lines
 
-    A warm load is one ``ls-remote``; doing it here saves starting git and a second
-    round trip (protocol v2 needs two). ``None`` on anything unexpected, and the
-    caller asks git instead (which also words the errors): this is only a fast path.
-    """
+
+def _pkt(text: str) -> bytes:
+    data = text.encode()
+    return b"%04x" % (len(data) + 4) + data
 
 
-    request = urllib.request.Request(
-        remote.url.rstrip("/") + "/info/refs?service=git-upload-pack",
-        headers={"User-Agent": "git/prefect-storage", "Accept": "*/*"},
-    )
+def _http_open(remote: GitRemote, request: urllib.request.Request) -> tuple[int, str, bytes] | None:
     if remote.auth is not None:
         name, _, value = remote.auth.header().partition(": ")
         request.add_header(name, value)
@@ -325,34 +339,73 @@ def _advertised_refs_http(remote: GitRemote) -> dict[str, str] | None:
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         with opener.open(request, timeout=30) as response:
-            if response.status != 200 or "x-git-upload-pack-advertisement" not in response.headers.get("Content-Type", ""):
-                return None
-            body = response.read()
+            return response.status, response.headers.get("Content-Type", ""), response.read()
     except Exception:  # any failure (401, TLS, proxy...): let git do it and word the error
         return None
-    refs: dict[str, str] = {}
-    position = 0
-    while position + 4 <= len(body):
-        try:
-            length = int(body[position:position + 4], 16)
-        except ValueError:
+
+
+def _advertised_refs_http(remote: GitRemote, wanted: list[str] | None = None) -> dict[str, str] | None:
+    """The refs of an http(s) remote, asked in process (no git subprocess).
+
+    Protocol v2 when the server speaks it: the capability advertisement, then one
+    ``ls-refs`` limited to ``wanted`` (a few hundred bytes, however many branches and
+    tags the repository has); else the v0 advertisement of every ref. ``None`` on
+    anything unexpected, and the caller asks git instead (which also words the
+    errors): this is only a fast path.
+    """
+    base = remote.url.rstrip("/")
+    answer = _http_open(remote, urllib.request.Request(
+        base + "/info/refs?service=git-upload-pack",
+        headers={"User-Agent": "git/prefect-storage", "Accept": "*/*", "Git-Protocol": "version=2"},
+    ))
+    if answer is None or answer[0] != 200 or "x-git-upload-pack-advertisement" not in answer[1]:
+        return None
+    lines = _pkt_lines(answer[2])
+    if lines is None:
+        return None
+    if b"version 2" in lines[:3]:
+        if b"ls-refs" not in {line.split(b"=")[0] for line in lines}:
             return None
-        if length == 0:
-            position += 4
-            continue
-        line = body[position + 4:position + length].rstrip(b"\n").split(b"\0")[0].decode(errors="replace")
-        position += length
-        oid, _, name = line.partition(" ")
-        if name and FULL_SHA.match(oid):
+        body = _pkt("command=ls-refs\n") + _pkt("agent=git/prefect-storage\n") + b"0001" + _pkt("peel\n")
+        for name in wanted or []:
+            body += _pkt(f"ref-prefix {name}\n")
+        body += b"0000"
+        answer = _http_open(remote, urllib.request.Request(
+            base + "/git-upload-pack", data=body, method="POST",
+            headers={"User-Agent": "git/prefect-storage", "Git-Protocol": "version=2",
+                     "Content-Type": "application/x-git-upload-pack-request",
+                     "Accept": "application/x-git-upload-pack-result"},
+        ))
+        if answer is None or answer[0] != 200:
+            return None
+        lines = _pkt_lines(answer[2])
+        if lines is None:
+            return None
+        refs: dict[str, str] = {}
+        for raw_line in lines:
+            oid, _, rest = raw_line.decode(errors="replace").partition(" ")
+            name, *attributes = rest.split(" ")
+            if not FULL_SHA.match(oid) or not name:
+                return None
             refs[name] = oid
-    return refs
+            for attribute in attributes:
+                if attribute.startswith("peeled:"):
+                    refs[f"{name}^{{}}"] = attribute[7:]
+        return refs
+    advertised: dict[str, str] = {}
+    for raw in lines:
+        text = raw.split(b"\0")[0].decode(errors="replace")
+        oid, _, refname = text.partition(" ")
+        if refname and FULL_SHA.match(oid):
+            advertised[refname] = oid
+    return advertised
 
 
 def ls_remote(remote: GitRemote, ref: GitRef) -> str:
     """The commit the remote's ``ref`` points to now (annotated tags peeled)."""
     name = ref.remote_name
     assert name is not None
-    found = _advertised_refs_http(remote) if remote.url.startswith(("http://", "https://")) else None
+    found = _advertised_refs_http(remote, [name]) if remote.url.startswith(("http://", "https://")) else None
     if found is None:
         patterns = [name] if name == "HEAD" else [name, f"{name}^{{}}"]
         out = _run(["ls-remote", "--", remote.url, *patterns], remote, what="git ls-remote", ref=ref)

@@ -10,6 +10,7 @@ classic storages, the results and a later ``RemoteStorage`` share one transport.
 from __future__ import annotations
 
 import abc
+import dataclasses
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -21,7 +22,16 @@ from prefect_storage.secrets import get_logger
 logger = get_logger("backends.objects")
 T = TypeVar("T")
 
-__all__ = ["BucketNotFoundError", "ObjectStore", "cached_get"]
+__all__ = ["BucketNotFoundError", "ObjectInfo", "ObjectStore", "cached_get"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectInfo:
+    """One object from a listing: its key, size and validator (S3 ETag, GCS generation, Azure ETag)."""
+
+    key: str
+    size: int
+    validator: str
 
 
 class ObjectStore(abc.ABC):
@@ -86,6 +96,11 @@ class ObjectStore(abc.ABC):
     @abc.abstractmethod
     def head(self, key: str) -> str | None:
         """The object's validator, or ``None`` when it does not exist."""
+
+    @abc.abstractmethod
+    def list(self, prefix: str = "") -> list[ObjectInfo]:
+        """Every object whose key starts with ``prefix``, with its validator, in key order
+        (one request per page of the service's listing; no object is downloaded)."""
 
     @abc.abstractmethod
     def is_transient(self, exc: BaseException) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from prefect_storage.backends import aws
-from prefect_storage.backends.objects import BucketNotFoundError, ObjectStore
+from prefect_storage.backends.objects import BucketNotFoundError, ObjectInfo, ObjectStore
 from prefect_storage.exceptions import (
     BackendUnavailableError,
     FlowNotFoundError,
@@ -179,6 +179,16 @@ class S3Store(ObjectStore):
                 raise
 
         return self._call(fetch, key, "check")
+
+    def list(self, prefix: str = "") -> list[ObjectInfo]:
+        def fetch() -> list[ObjectInfo]:
+            found = []
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.container, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    found.append(ObjectInfo(item["Key"], int(item.get("Size", 0)), str(item.get("ETag", ""))))
+            return sorted(found, key=lambda o: o.key)
+
+        return self._call(fetch, prefix, "listing")  # type: ignore[return-value]
 
     # -- errors ---------------------------------------------------------------------
 

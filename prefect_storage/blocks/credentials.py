@@ -63,6 +63,8 @@ class GitHubCredentials(_GitCredentials):
 class GitLabCredentials(_GitCredentials):
     """A GitLab token (``prefect_gitlab.GitLabCredentials``): ``oauth2:<token>``, or a deploy token ``name:token``."""
 
+    url: str | None
+
     _block_type_slug = "gitlab-credentials"
     _fields = {
         "token": Field(secret=True, description="A personal, project or deploy token."),
@@ -79,6 +81,8 @@ class GitLabCredentials(_GitCredentials):
 
 class BitBucketCredentials(_GitCredentials):
     """A Bitbucket token (``prefect_bitbucket.BitBucketCredentials``): ``x-token-auth:<token>`` or ``username:token``."""
+
+    url: str | None
 
     _block_type_slug = "bitbucket-credentials"
     _fields = {
@@ -99,6 +103,13 @@ class BitBucketCredentials(_GitCredentials):
 
 class AwsCredentials(Block):
     """AWS credentials (``prefect_aws.AwsCredentials``); empty fields fall back to boto's default chain."""
+
+    aws_access_key_id: str | None
+    aws_secret_access_key: SecretStr | None
+    aws_session_token: SecretStr | None
+    profile_name: str | None
+    region_name: str | None
+    aws_client_parameters: dict[str, Any]
 
     _block_type_slug = "aws-credentials"
     _block_type_name = "AWS Credentials"
@@ -133,6 +144,10 @@ class AwsCredentials(Block):
 class GcpCredentials(Block):
     """GCP credentials (``prefect_gcp.GcpCredentials``): a service account (info or file), else the default chain."""
 
+    service_account_file: str | None
+    service_account_info: SecretStr | None
+    project: str | None
+
     _block_type_slug = "gcp-credentials"
     _block_type_name = "GCP Credentials"
     _fields = {
@@ -160,6 +175,9 @@ class GcpCredentials(Block):
 
 class AzureBlobStorageCredentials(Block):
     """Azure Blob Storage credentials (``prefect_azure.AzureBlobStorageCredentials``)."""
+
+    connection_string: SecretStr | None
+    account_url: str | None
 
     _block_type_slug = "azure-blob-storage-credentials"
     _fields = {

@@ -18,6 +18,7 @@ from typing import Any
 
 from prefect_storage.backends import fsspec as fsspec_backend
 from prefect_storage.blocks.core import Block, Field
+from prefect_storage.blocks.credentials import AwsCredentials, AzureBlobStorageCredentials, GcpCredentials
 from prefect_storage.runner._values import reveal
 
 __all__ = ["AzureBlobStorageContainer", "GcsBucket", "LocalFileSystem", "RemoteFileSystem", "S3Bucket"]
@@ -96,12 +97,12 @@ def _ignore_patterns(path: Path) -> list[str]:
 
 
 def _ignored(relative: str, patterns: list[str]) -> bool:
-    try:
+    import importlib.util
+
+    if importlib.util.find_spec("pathspec") is not None:
         import pathspec
-    except ImportError:
-        pathspec = None
-    if pathspec is not None:
-        return bool(patterns) and pathspec.GitIgnoreSpec.from_lines(patterns).match_file(relative)
+
+        return bool(patterns) and bool(pathspec.GitIgnoreSpec.from_lines(patterns).match_file(relative))
     ignored = False
     for pattern in patterns:
         negate = pattern.startswith("!")
@@ -116,6 +117,10 @@ def _ignored(relative: str, patterns: list[str]) -> bool:
 
 class S3Bucket(_FolderBlock):
     """An S3 bucket folder (``prefect_aws.S3Bucket``)."""
+
+    bucket_name: str
+    credentials: AwsCredentials | None
+    bucket_folder: str
 
     _block_type_slug = "s3-bucket"
     _fields = {
@@ -133,6 +138,10 @@ class S3Bucket(_FolderBlock):
 
 class GcsBucket(_FolderBlock):
     """A GCS bucket folder (``prefect_gcp.GcsBucket``)."""
+
+    bucket: str
+    gcp_credentials: GcpCredentials | None
+    bucket_folder: str
 
     _block_type_slug = "gcs-bucket"
     _fields = {
@@ -154,6 +163,10 @@ class GcsBucket(_FolderBlock):
 class AzureBlobStorageContainer(_FolderBlock):
     """An Azure Blob Storage container folder (``prefect_azure.AzureBlobStorageContainer``)."""
 
+    container_name: str
+    credentials: AzureBlobStorageCredentials | None
+    base_folder: str
+
     _block_type_slug = "azure-blob-storage-container"
     _fields = {
         "container_name": Field(required=True, aliases=("container",), description="The container."),
@@ -171,6 +184,9 @@ class AzureBlobStorageContainer(_FolderBlock):
 class RemoteFileSystem(_FolderBlock):
     """Any fsspec folder (``prefect.filesystems.RemoteFileSystem``): ``basepath`` + fsspec ``settings``."""
 
+    basepath: str
+    settings: dict[str, Any]
+
     _block_type_slug = "remote-file-system"
     _fields = {
         "basepath": Field(required=True, description="e.g. s3://bucket/folder"),
@@ -186,6 +202,8 @@ class RemoteFileSystem(_FolderBlock):
 
 class LocalFileSystem(_FolderBlock):
     """A local folder (``prefect.filesystems.LocalFileSystem``)."""
+
+    basepath: str | None
 
     _block_type_slug = "local-file-system"
     _fields = {"basepath": Field(description="The folder (default: the working directory).")}

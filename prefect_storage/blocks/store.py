@@ -6,18 +6,33 @@ Inside an agent run the registry is reached through the agent's broker
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["delete_document", "list_documents", "read_document", "registry", "save_document"]
+__all__ = ["delete_document", "list_documents", "read_document", "registry", "save_document", "using"]
 
 _lock = threading.Lock()
 _registries: dict[str, Any] = {}
+_override: contextvars.ContextVar[Any] = contextvars.ContextVar("prefect_storage_blocks_registry", default=None)
+
+
+@contextlib.contextmanager
+def using(registry: Any) -> Iterator[None]:
+    """Save and load blocks in ``registry`` inside the block (the CLI's ``--registry``)."""
+    token = _override.set(registry)
+    try:
+        yield
+    finally:
+        _override.reset(token)
 
 
 def registry() -> Any:
     """The registry blocks use (one per registry URL per process)."""
+    if _override.get() is not None:
+        return _override.get()
     try:
         from prefect_storage.registry.client import run_registry  # provided by the agent helper
     except ImportError:

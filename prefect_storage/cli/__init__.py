@@ -19,7 +19,7 @@ from prefect_storage.backends.optional import require
 for _needed in ("click", "rich", "sqlalchemy"):
     require(_needed, extra="cli", purpose="the prefect-storage command")
 
-from prefect_storage.cli import agent, build, flows, kv, migrate, register, runs, scheduler, storage_check  # noqa: E402
+from prefect_storage.cli import agent, block, build, flows, kv, migrate, register, runs, scheduler, storage_check  # noqa: E402
 from prefect_storage.cli.app import cli  # noqa: E402
 
 cli.add_command(register.register)
@@ -42,6 +42,7 @@ cli.add_command(_deployments.deploy)
 cli.add_command(_deployments.init)
 cli.add_command(_deployments.deployments)
 migrate.migrate.add_command(_migrate_deployments.deployments)
+cli.add_command(block.block)
 
 
 def main() -> None:

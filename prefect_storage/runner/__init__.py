@@ -11,6 +11,7 @@ from prefect_storage.runner.storage import (
     RemoteStorage,
     RunnerStorage,
     create_storage_from_source,
+    pull_sync,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "RemoteStorage",
     "RunnerStorage",
     "create_storage_from_source",
+    "pull_sync",
 ]

@@ -14,7 +14,7 @@ import asyncio
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["RunnerStorage", "StorageBase"]
+__all__ = ["RunnerStorage", "StorageBase", "pull_sync"]
 
 
 @runtime_checkable
@@ -71,3 +71,13 @@ class StorageBase(abc.ABC):
     async def pull_code(self) -> None:
         """Pull in a worker thread so the event loop keeps running."""
         await asyncio.to_thread(self.pull_code_sync)
+
+
+def pull_sync(storage: RunnerStorage) -> None:
+    """Pull ``storage`` from synchronous code: its ``pull_code_sync()`` when it has one (ours),
+    else its coroutine ``pull_code()`` on a fresh event loop (any other RunnerStorage)."""
+    sync = getattr(storage, "pull_code_sync", None)
+    if callable(sync):
+        sync()
+        return
+    asyncio.run(storage.pull_code())  # type: ignore[arg-type]

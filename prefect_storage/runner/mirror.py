@@ -111,12 +111,10 @@ def mirror_folder(
         if not entries:
             raise FlowNotFoundError(f"No files found at {source}. Check the URL (bucket and folder) and the credentials.")
         destination.mkdir(parents=True, exist_ok=True)
-        base = destination.resolve()
         wanted: list[tuple[RemoteEntry, Path]] = []
+        # list_folder() dropped names with "", "." or ".." parts: nothing lands outside the destination
         for relative, entry in sorted(entries.items()):
             local = destination / relative
-            if not local.resolve().is_relative_to(base):
-                continue  # never write outside the destination
             if not _is_current(entry, recorded.get(relative), local):
                 wanted.append((entry, local))
         if wanted:
@@ -127,9 +125,9 @@ def mirror_folder(
                 (destination / relative).unlink()
                 deleted.append(relative)
             _prune_empty(destination / relative, destination)
-        _write_manifest(
-            manifest_file, source, {rel: {"validator": e.validator, "size": e.size} for rel, e in entries.items()}
-        )
+        files = {rel: {"validator": e.validator, "size": e.size} for rel, e in entries.items()}
+        if files != recorded:  # an unchanged folder writes nothing either
+            _write_manifest(manifest_file, source, files)
     result = MirrorResult(len(entries), [e.relative for e, _ in wanted], deleted, len(entries) - len(wanted))
     logger.debug(
         "Pulled %s into %s: %d listed, %d downloaded, %d deleted.",

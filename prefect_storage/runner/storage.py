@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from prefect_storage.runner.base import RunnerStorage
+from prefect_storage.runner.base import RunnerStorage, pull_sync
 from prefect_storage.runner.block import BlockStorageAdapter
 from prefect_storage.runner.factory import create_storage_from_source
 from prefect_storage.runner.git import GitCredentials, GitRepository
@@ -21,4 +21,5 @@ __all__ = [
     "RemoteStorage",
     "RunnerStorage",
     "create_storage_from_source",
+    "pull_sync",
 ]

@@ -87,24 +87,28 @@ def to_runner_storage(storage: Storage) -> RunnerStorage:
     if kind in ("S3", "GCS", "Azure"):
         if not script:
             raise _no_source(storage, "holds pickled flows")
-        return _object_store(storage, kind, RemoteStorage)
+        remote: RunnerStorage = _object_store(storage, kind, RemoteStorage)
+        return remote
     if kind == "Git":
-        return _git(storage, GitRepository)
+        git: RunnerStorage = _git(storage, GitRepository)
+        return git
     if kind in ("GitHub", "GitLab", "Bitbucket", "CodeCommit"):
-        return _forge(storage, kind, GitRepository)
+        forge: RunnerStorage = _forge(storage, kind, GitRepository)
+        return forge
     raise _no_source(storage, "is not a storage this bridge knows")
 
 
 def _object_store(storage: Any, kind: str, remote_cls: Any) -> Any:
     if kind == "S3":
-        key, settings = storage.key, {}
+        key, settings = storage.key, dict[str, Any]()
         options = dict(storage.client_options or {})
         client_kwargs = {k: options[k] for k in ("endpoint_url", "region_name") if options.get(k)}
         if client_kwargs:
             settings["client_kwargs"] = client_kwargs
         url = f"s3://{storage.bucket}"
     elif kind == "GCS":
-        key, settings = storage.key, ({"project": storage.project} if storage.project else {})
+        key = storage.key
+        settings = {"project": storage.project} if storage.project else {}
         url = f"gs://{storage.bucket}"
     else:
         key = storage.blob_name

@@ -99,7 +99,11 @@ def test_repeat_pull_of_unchanged_ref_fetches_nothing(git_http_service: GitServi
     storage.pull_code_sync()
     _reset_stats(git_http_service)
     storage.pull_code_sync()
-    assert _requests(git_http_service) == [("GET", "/incremental.git/info/refs")]
+    # the ref is resolved (protocol v2: capabilities, then one ls-refs); no fetch, no pack
+    assert _requests(git_http_service) == [("GET", "/incremental.git/info/refs"),
+                                           ("POST", "/incremental.git/git-upload-pack")]
+    assert git_http_service.stats is not None
+    assert sum(int(line.split()[3]) for line in git_http_service.stats.read_text().splitlines()) < 1000
 
     # one new commit: fetched alone (the 200 kB blob is not sent again), deletes applied
     new = repo.commit({"a.py": "a = 2\n", "old.py": None, "b.py": "b\n"})
@@ -111,6 +115,25 @@ def test_repeat_pull_of_unchanged_ref_fetches_nothing(git_http_service: GitServi
     assert git_http_service.stats is not None
     sent = sum(int(line.split()[3]) for line in git_http_service.stats.read_text().splitlines())
     assert sent < 20_000, sent
+
+
+def test_concurrent_pulls_into_one_destination(git_http_service: GitService, tmp_path: Path) -> None:
+    import concurrent.futures
+
+    repo = git_http_service.repo("concurrent")
+    repo.commit({f"m{i}.py": f"x = {i}\n" for i in range(20)})
+
+    def pull() -> str:
+        storage = GitRepository(url=git_http_service.url("concurrent"),
+                                credentials={"access_token": git_http_service.token})
+        storage.set_base_path(tmp_path)
+        storage.pull_code_sync()
+        return git("rev-parse", "HEAD", cwd=storage.destination)
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        heads = list(pool.map(lambda _: pull(), range(4)))
+    assert len(set(heads)) == 1
+    assert len(list((tmp_path / "concurrent").glob("m*.py"))) == 20
 
 
 def test_wrong_token_is_a_typed_auth_error_without_the_secret(git_http_service: GitService, tmp_path: Path) -> None:

@@ -100,6 +100,16 @@ def test_s3_incremental_pull_on_the_wire(s3_bucket: str, moto_endpoint: str, s3_
     assert (storage.destination / "README.md").read_bytes() == FILES["README.md"]
 
 
+def test_object_store_list_s3(s3_bucket: str, moto_endpoint: str) -> None:
+    from prefect_storage.backends.s3 import S3Store
+
+    _upload_s3(moto_endpoint, s3_bucket, "lst", {"b.py": b"bb", "a/c.py": b"c"})
+    _upload_s3(moto_endpoint, s3_bucket, "other", {"x.py": b"x"})
+    listed = S3Store(s3_bucket, {"endpoint_url": moto_endpoint}).list("lst/")
+    assert [(o.key, o.size) for o in listed] == [("lst/a/c.py", 1), ("lst/b.py", 2)]
+    assert all(o.validator.startswith('"') for o in listed)  # S3 ETags
+
+
 def test_s3_settings_from_secret_blocks_and_templates(s3_bucket: str, moto_endpoint: str, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from prefect_storage.blocks.system import Secret
@@ -228,6 +238,11 @@ def test_gcs_remote_storage_incremental(gcs_bucket: str, gcs_endpoint: str, tmp_
                    client_options={"api_endpoint": gcs_endpoint}).bucket(gcs_bucket).blob("code/README.md").delete()
         storage.pull_code_sync()
         assert not (storage.destination / "README.md").exists()
+        from prefect_storage.backends.gcs import GCSStore
+
+        listed = GCSStore(gcs_bucket, project="test").list("code/flows/")
+        assert [o.key for o in listed] == ["code/flows/etl.py", "code/flows/lib/helpers.py"]
+        assert all(o.validator.isdigit() for o in listed)  # generations
 
 
 def test_gcs_bucket_block(gcs_bucket: str, gcs_endpoint: str, tmp_path: Path) -> None:
@@ -262,6 +277,18 @@ def test_azure_remote_storage_and_block(azure_container: str, azurite_endpoint: 
     storage.pull_code_sync()
     assert not (storage.destination / "requirements.txt").exists()
 
+    wrong_key = "V3JvbmdXcm9uZ1dyb25nV3JvbmdXcm9uZ1dyb25nV3Jvbmc="
+    wrong = RemoteStorage(f"az://{azure_container}/code", connection_string=connection_string(azurite_endpoint, wrong_key))
+    wrong.set_base_path(tmp_path / "wrong")
+    with pytest.raises(StorageAuthError) as info:
+        wrong.pull_code_sync()
+    assert f"az://{azure_container}/code" in str(info.value) and wrong_key not in str(info.value)
+
+    from prefect_storage.backends.azure import AzureStore
+
+    listed = AzureStore(azure_container, connection_string=conn).list("code/flows/")
+    assert [(o.key, o.size) for o in listed] == [("code/flows/etl.py", len(FILES["flows/etl.py"])),
+                                                 ("code/flows/lib/helpers.py", len(FILES["flows/lib/helpers.py"]))]
     block = AzureBlobStorageContainer(container=azure_container, folder="code",
                                       credentials=AzureBlobCredentials(connection_string=conn))
     block.get_directory(local_path=str(tmp_path / "blk"))
