@@ -215,7 +215,7 @@ class AzureStore(ObjectStore):
             blobs = container.list_blobs(name_starts_with=prefix or None)
             return sorted((ObjectInfo(b.name, int(b.size or 0), str(b.etag)) for b in blobs), key=lambda o: o.key)
 
-        return self._call(fetch, prefix, "listing")  # type: ignore[return-value]
+        return self._call(fetch, prefix, "listing")
 
     # -- errors ---------------------------------------------------------------------
 

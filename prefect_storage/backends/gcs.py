@@ -188,7 +188,7 @@ class GCSStore(ObjectStore):
             return sorted((ObjectInfo(b.name, int(b.size or 0), str(b.generation or "")) for b in blobs),
                           key=lambda o: o.key)
 
-        return self._call(fetch, prefix, "listing")  # type: ignore[return-value]
+        return self._call(fetch, prefix, "listing")
 
     # -- errors ---------------------------------------------------------------------
 

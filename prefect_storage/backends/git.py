@@ -57,7 +57,7 @@ from prefect_storage.exceptions import (
 from prefect_storage.secrets import get_logger, redact, remember_secret
 
 if TYPE_CHECKING:
-    from filelock import FileLock
+    pass
 
 __all__ = [
     "HINTS",

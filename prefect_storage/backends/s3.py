@@ -188,7 +188,7 @@ class S3Store(ObjectStore):
                     found.append(ObjectInfo(item["Key"], int(item.get("Size", 0)), str(item.get("ETag", ""))))
             return sorted(found, key=lambda o: o.key)
 
-        return self._call(fetch, prefix, "listing")  # type: ignore[return-value]
+        return self._call(fetch, prefix, "listing")
 
     # -- errors ---------------------------------------------------------------------
 

@@ -26,11 +26,11 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
+from prefect_storage.backends.git import URL_PREFIXES as _URL_PREFIXES
 from prefect_storage.deployments.steps.classic import ENTRYPOINT as CLASSIC_ENTRYPOINT
 
 __all__ = ["MigrationPlan", "migrate_flows", "plan_for"]
 
-_URL_PREFIXES = ("http://", "https://", "ssh://", "git://", "file://", "git+ssh://")
 
 
 @dataclasses.dataclass

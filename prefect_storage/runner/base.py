@@ -80,4 +80,4 @@ def pull_sync(storage: RunnerStorage) -> None:
     if callable(sync):
         sync()
         return
-    asyncio.run(storage.pull_code())  # type: ignore[arg-type]
+    asyncio.run(storage.pull_code())

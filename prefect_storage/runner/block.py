@@ -64,7 +64,8 @@ class BlockStorageAdapter(StorageBase):
         """The block's own ``get_pull_step()`` if it has one, else ``pull_with_block``."""
         own = getattr(self._block, "get_pull_step", None)
         if callable(own):
-            return own()
+            step: dict[str, Any] = own()
+            return step
         name = getattr(self._block, "_block_document_name", None)
         if name is None:
             raise BlockNotSavedError("Block must be saved with `.save()` before it can be converted to a pull step.")

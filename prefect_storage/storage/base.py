@@ -339,7 +339,8 @@ class Storage(abc.ABC):
 
     def to_pull_step(self) -> dict[str, Any] | list[dict[str, Any]]:
         """The deployment pull step that fetches this storage's source (secrets as ``${NAME}`` templates)."""
-        return self.to_runner_storage().to_pull_step()
+        step: dict[str, Any] | list[dict[str, Any]] = self.to_runner_storage().to_pull_step()
+        return step
 
     def entrypoint(self, flow_name: str) -> str:
         """``file.py:flow_name`` (or ``pkg.module``) of ``flow_name`` relative to the pulled folder."""

@@ -119,7 +119,7 @@ def _object_store(storage: Any, kind: str, remote_cls: Any) -> Any:
 
 
 def _git(storage: Any, repo_cls: Any) -> Any:
-    from prefect_storage.storage.git import URL_PREFIXES
+    from prefect_storage.backends.git import URL_PREFIXES
 
     if storage.git_clone_url_secret_name:
         raise NoSourceError(
