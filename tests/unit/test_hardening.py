@@ -156,7 +156,7 @@ def test_5_object_store_translation_drops_the_sdk_exception(monkeypatch: pytest.
         def translate(self, exc, key, what):  # type: ignore[no-untyped-def]
             return FlowStorageError("failed")
 
-        get = get_if_changed = put = head = None  # type: ignore[assignment]
+        get = get_if_changed = put = head = list = None  # type: ignore[assignment]
 
         def is_transient(self, exc):  # type: ignore[no-untyped-def]
             return False
