@@ -53,7 +53,7 @@ NOT_PROVIDED: dict[str, str] = {
     "hello_world": "the classic hello-world example flow",
     **{
         f"utilities.{name}": "an internal helper module of the classic engine"
-        for name in "compatibility datetimes executors filesystems git importtools serialization storage".split()
+        for name in "compatibility datetimes executors filesystems git importtools storage".split()
     },
     **{
         f"serialization.{name}": "the classic marshmallow schemas (use each object's serialize())"
