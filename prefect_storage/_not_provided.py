@@ -53,11 +53,11 @@ NOT_PROVIDED: dict[str, str] = {
     "hello_world": "the classic hello-world example flow",
     **{
         f"utilities.{name}": "an internal helper module of the classic engine"
-        for name in "compatibility datetimes executors filesystems git importtools serialization storage".split()
+        for name in "compatibility datetimes executors filesystems git importtools storage".split()
     },
     **{
         f"serialization.{name}": "the classic marshmallow schemas (use each object's serialize())"
-        for name in "edge flow result run_config state storage task".split()
+        for name in "edge flow result run_config storage task".split()
     },
     "agent.agent": "the classic agent base class (use `prefect-storage agent local`)",
     "cli.agent.kubernetes": "the classic `prefect agent kubernetes` command",

@@ -242,10 +242,6 @@ class PrefectException(Exception):
         super().__init__(message)
 
 
-class EngineFeatureNotSupportedError(PrefectException, RuntimeError):
-    """A classic engine feature that needs the hosted backend (e.g. manual approval)."""
-
-
 # --- classic compatibility: import paths and task library (classic helper) -----------------
 
 

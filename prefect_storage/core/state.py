@@ -283,6 +283,10 @@ class State:
         for key in ("run_count", "loop_count", "n_map_states"):
             if hasattr(self, key):
                 data[key] = getattr(self, key)
+        if self.cached_inputs:
+            data["cached_inputs"] = {k: _serialize_result(r) for k, r in self.cached_inputs.items()}
+        if isinstance(self, _MetaState) and self.state is not None:
+            data["state"] = self.state.serialize()
         return data
 
     @staticmethod
@@ -314,8 +318,25 @@ class State:
             state.map_states = []
             state._n_map_states = json_blob.get("n_map_states")
         if issubclass(cls, _MetaState):
-            state._state = None
+            inner = json_blob.get("state")
+            state._state = State.deserialize(inner) if inner else None
+        cached_inputs = json_blob.get("cached_inputs") or {}
+        state.cached_inputs = {k: _deserialize_result(v) for k, v in cached_inputs.items()}
         return state
+
+
+def _serialize_result(result: Any) -> dict[str, Any]:
+    serialize = getattr(result, "serialize", None)
+    data = serialize() if callable(serialize) else {"type": "Result"}
+    return {k: v for k, v in data.items() if k != "value"}
+
+
+def _deserialize_result(data: Any) -> Any:
+    base = _results()
+    try:
+        return base.Result.deserialize(data)
+    except Exception:
+        return base.Result(location=(data or {}).get("location"))
 
 
 def _json_safe(value: Any) -> Any:

@@ -23,6 +23,7 @@ from prefect_storage.core.state import (
     TimedOut,
     TriggerFailed,
     ValidationFailed,
+    _MetaState,  # noqa: F401  (classic tests import it from here)
 )
 
 __all__ = [
