@@ -284,7 +284,7 @@ class Secret:
         return _lookup(self.name, include_plain_env=True)[0] is not None
 
     def get(self) -> Any:
-        from prefect_storage.core.context import building_flow
+        from prefect_storage.context import building_flow
 
         if building_flow():
             raise ValueError("Secrets should only be retrieved during a Flow run, not while building a Flow.")

@@ -91,7 +91,7 @@ def _failure_line(exc: BaseException, path: str) -> int | None:
 
 def load_module(path: str | os.PathLike[str], base_dir: str | os.PathLike[str] | None = None) -> ModuleType:
     """Run the Python file ``path`` as a fresh module under a unique name and return it."""
-    from prefect_storage.core.context import loading
+    from prefect_storage.context import loading
 
     where = os.path.abspath(os.fspath(path))
     if not os.path.isfile(where):
@@ -122,7 +122,7 @@ def load_module(path: str | os.PathLike[str], base_dir: str | os.PathLike[str] |
 
 
 def _import_module(module_name: str, base_dir: str | None) -> ModuleType:
-    from prefect_storage.core.context import loading
+    from prefect_storage.context import loading
 
     try:
         with loading(), _importable(base_dir, os.getcwd()):

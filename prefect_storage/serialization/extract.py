@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from prefect_storage.core.context import loading
+from prefect_storage.context import loading
 from prefect_storage.exceptions import FlowDeserializationError, FlowModuleNotFoundError
 
 if TYPE_CHECKING:

@@ -263,7 +263,7 @@ class Storage(abc.ABC):
     def get_flow(self, flow_name: str) -> Flow:
         """Load the flow called ``flow_name`` from where it was stored."""
         location = self._location_of(flow_name)
-        from prefect_storage.core.context import loading
+        from prefect_storage.context import loading
 
         with drop_hidden_context(), loading():
             flow = self._load(flow_name, location)

@@ -59,7 +59,7 @@ def check_python_version(built: tuple[int, int], locations: list[str]) -> int:
 
 
 def check_flow(location: str) -> int:
-    from prefect_storage.core.context import loading
+    from prefect_storage.context import loading
 
     try:
         with loading():

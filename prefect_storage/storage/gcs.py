@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from prefect_storage.backends.objects import ObjectStore
-from prefect_storage.core.context import context
+from prefect_storage.context import context
 from prefect_storage.secrets import render
 from prefect_storage.storage.base import require_text
 from prefect_storage.storage.objects import ObjectStorage

@@ -7,7 +7,7 @@ from typing import Any
 
 from prefect_storage.backends.aws import split_s3_options
 from prefect_storage.backends.objects import ObjectStore
-from prefect_storage.core.context import context
+from prefect_storage.context import context
 from prefect_storage.storage.base import require_mapping, require_text
 from prefect_storage.storage.objects import ObjectStorage
 

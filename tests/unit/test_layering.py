@@ -75,7 +75,7 @@ def _top(module: str) -> str:
 def _type_checking_lines(tree: ast.AST) -> set[int]:
     lines: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.If) and ast.unparse(node.test) in {"TYPE_CHECKING", "typing.TYPE_CHECKING"}:
+        if isinstance(node, ast.If) and ast.unparse(node.test) in {"TYPE_CHECKING", "_TYPE_CHECKING", "typing.TYPE_CHECKING"}:
             for child in node.body:
                 for sub in ast.walk(child):
                     if hasattr(sub, "lineno"):
