@@ -187,10 +187,12 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     spec = json.load(stdin)
     lifeline = spec.pop("lifeline_fd", None)
     if isinstance(lifeline, int):  # started by a local agent: die (with our children) when it does
+        import signal
         import threading
 
-        from prefect_storage.agent.zygote import watch_lifeline
+        from prefect_storage.agent.zygote import die_with_group_on, watch_lifeline
 
+        die_with_group_on(signal.SIGTERM)
         threading.Thread(target=watch_lifeline, args=(lifeline,), daemon=True).start()
     return run_main(spec, stdout)
 
