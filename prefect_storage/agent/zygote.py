@@ -112,6 +112,7 @@ def _preload() -> None:
         "prefect_storage.core.executors.local",
         "prefect_storage.tasks.core",
         "heapq",
+        "prefect_storage.registry.client",  # flow-of-flows, KV and artifacts through the broker (SQLAlchemy)
         "prefect_storage.serialization.flow_pickle",
         "slugify",  # result locations; its regexes cost ~50 ms to compile
     ):
