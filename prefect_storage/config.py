@@ -24,6 +24,7 @@ lookup costs one ``os.environ`` read.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 SIGNING_KEY_SECRET = "PREFECT_STORAGE_SIGNING_KEY"
@@ -55,7 +56,9 @@ def env_flag(*names: str, default: bool) -> bool:
 
 def home_dir() -> Path:
     """The folder that holds flows, results, the registry and local secrets."""
-    raw = os.environ.get("PREFECT_STORAGE_HOME") or os.environ.get("PREFECT__HOME_DIR") or "~/.prefect"
+    engine = sys.modules.get("prefect_storage.core.configuration")  # classic set_temporary_config({"home_dir": ...})
+    override = engine.config.get("home_dir") if engine is not None else None
+    raw = override or os.environ.get("PREFECT_STORAGE_HOME") or os.environ.get("PREFECT__HOME_DIR") or "~/.prefect"
     return Path(raw).expanduser()
 
 
@@ -101,3 +104,15 @@ def default_storage_class_path() -> str:
     return os.environ.get(
         "PREFECT__FLOWS__DEFAULTS__STORAGE__DEFAULT_CLASS", "prefect_storage.storage.Local"
     )
+
+
+def __getattr__(name: str) -> object:
+    # classic `prefect.config.flows.checkpointing` etc.: the engine's nested settings object
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from prefect_storage.core.configuration import config as engine_config
+
+    try:
+        return engine_config[name]
+    except KeyError:
+        raise AttributeError(f"module 'prefect_storage.config' has no attribute {name!r}") from None

@@ -151,6 +151,54 @@ class PrefectException(Exception):
 class EngineFeatureNotSupportedError(PrefectException, RuntimeError):
     """A classic engine feature that needs the hosted backend (e.g. manual approval)."""
 
+
+# --- classic compatibility: import paths and task library (classic helper) -----------------
+
+
+class ClassicNotProvidedError(StorageError, ModuleNotFoundError):
+    """A classic ``prefect`` module or name that ``prefect_storage`` does not provide.
+
+    The message names the module (and class) and what to do instead; ``name`` is the
+    module path, as for any ``ModuleNotFoundError``.
+    """
+
+
+
+
+class ClientError(PrefectException):
+    """Classic ``prefect.exceptions.ClientError`` (an API call failed), kept so that code
+    catching it imports; the registry raises its own errors."""
+
+
+class ObjectNotFoundError(ClientError):
+    """Classic ``prefect.exceptions.ObjectNotFoundError``."""
+
+
+class AuthorizationError(ClientError):
+    """Classic ``prefect.exceptions.AuthorizationError``."""
+
+
+__all__ += ["AuthorizationError", "ClassicNotProvidedError", "ClientError", "ObjectNotFoundError"]
+
+
+# --- executors (dask helper) -------------------------------------------------------------
+
+
+class ExecutorConfigError(StorageError, ValueError):
+    """An executor was given arguments that cannot work (the message says which and why)."""
+
+
+class ExecutorNotStartedError(StorageError, RuntimeError):
+    """Work was submitted to an executor outside its ``start()`` block."""
+
+
+# -- schedules (issue 12) ----------------------------------------------------------------
+
+
+class ScheduleSerializationError(StorageError, ValueError):
+    """A schedule cannot be stored or read back: a custom filter or clock, or bad data."""
+
+
 # -- agent area: run broker, flow-of-flows, KV store, artifacts ------------------------------
 
 

@@ -26,6 +26,7 @@ Run it as ``python -m prefect_storage.agent.execute < spec.json``.
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import sys
@@ -64,6 +65,8 @@ def run_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     except Exception as exc:
         message = f"Failed to load flow from storage: {exc}"
         return {"state": "Failed", "message": message + load_hint(message), "tasks": []}
+    scheduled = spec.get("scheduled_start_time")  # the time a scheduled run was due (classic context key)
+    run_context = {"scheduled_start_time": datetime.datetime.fromisoformat(scheduled)} if scheduled else {}
     try:
         # the classic Flow.run loop: retries wait their delay; the scheduler made this run
         state = flow.run(
@@ -71,6 +74,7 @@ def run_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
             run_on_schedule=False,
             checkpoint=spec.get("checkpoint"),
             flow_run_id=spec.get("flow_run_id"),
+            **({"context": run_context} if run_context else {}),
         )
     except Exception as exc:  # the runner turns task errors into states; this is a bug or a bad spec
         return {"state": "Failed", "message": f"Failed to run flow: {exc!r}", "tasks": []}

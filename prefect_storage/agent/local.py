@@ -182,6 +182,9 @@ class LocalAgent:
                 logger.warning("Flow run %s was lost when agent %s stopped: marked Failed", run_id, agent)
 
     def _claim(self, limit: int) -> list[FlowRun]:
+        from prefect_storage.registry.schedules import scheduler_step
+
+        self._with_registry(lambda: scheduler_step(self.registry))  # keep the schedules' next runs created
         now = time.monotonic()
         lost: list[str] = []
         if now - self._lost_checked >= min(self.lost_run_after / 4, 5.0):  # not on every claim of a busy agent
@@ -243,6 +246,8 @@ class LocalAgent:
             "parameters": run.parameters,
             "checkpoint": True,
         }
+        if run.scheduled_start_time is not None:  # a late run still sees the time it was scheduled for
+            spec["scheduled_start_time"] = run.scheduled_start_time.isoformat()
         if run_config.get("working_dir"):
             spec["working_dir"] = run_config["working_dir"]
         if run_config.get("image"):

@@ -106,13 +106,14 @@ def list_runs(state: CliState, flow: str | None, run_state: str | None, limit: i
         return
     print_table(
         "Flow runs",
-        ["ID", "FLOW", "VERSION", "STATE", "AGENT", "CREATED", "DURATION", "MESSAGE"],
+        ["ID", "FLOW", "VERSION", "STATE", "SCHEDULED FOR", "AGENT", "CREATED", "DURATION", "MESSAGE"],
         [
             (
                 r.id[:8],
                 r.flow_name,
                 r.flow_version,
                 r.state,
+                r.scheduled_start_time,
                 r.agent,
                 r.created,
                 f"{(r.ended - r.started).total_seconds():.2f}s" if r.ended and r.started else None,

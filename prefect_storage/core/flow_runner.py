@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import datetime
 import uuid
-import warnings
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -28,7 +27,14 @@ if TYPE_CHECKING:
     from prefect_storage.core.task import Task
     from prefect_storage.results.base import Result
 
-__all__ = ["FlowRunner", "FlowRunnerInitializeResult", "run_task"]
+__all__ = [
+    "ENDRUN",
+    "FlowRunner",
+    "FlowRunnerInitializeResult",
+    "flatten_mapped_children",
+    "flatten_upstream_state",
+    "run_task",
+]
 
 
 class FlowRunnerInitializeResult(NamedTuple):
@@ -63,19 +69,16 @@ def _parse_date(value: Any) -> datetime.datetime:
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
-def _flatten_values(value: Any) -> list[Any]:
-    out: list[Any] = []
-    for item in value:
-        if isinstance(item, (str, bytes)) or not hasattr(item, "__iter__"):
-            warnings.warn(
-                "`flatten` was used on upstream task that did not return an iterable. The value will be passed "
-                "downstream unmodified.",
-                stacklevel=2,
-            )
-            out.append(item)
-        else:
-            out.extend(item)
-    return out
+def flatten_upstream_state(upstream_state: State) -> State:
+    """``upstream_state`` with its (list of iterables) result flattened one level; a
+    result that cannot be flattened is passed as it is."""
+    try:
+        flat = [y for x in upstream_state.result for y in x]
+    except TypeError:
+        return upstream_state
+    new = copy.copy(upstream_state)
+    new.result = new._result.from_value(flat)
+    return new
 
 
 def _with_result(state: State, value: Any) -> State:
@@ -84,22 +87,32 @@ def _with_result(state: State, value: Any) -> State:
     return new
 
 
-def _flatten_mapped_children(children: list[State]) -> list[State]:
-    """One state per element of each successful child's (iterable) result."""
+def _can_flatten(state: State) -> bool:
+    return hasattr(state.result, "__len__") and hasattr(state.result, "__getitem__")
+
+
+def flatten_mapped_children(children: list[State]) -> list[State]:
+    """One child state per element of each successful child's result (skipped and failed
+    children pass through; a non-sequence result counts as one element)."""
     flat: list[State] = []
     for child in children:
-        value = child.result
-        if child.is_successful() and not child.is_skipped() and isinstance(value, (list, tuple)):
-            flat.extend(_with_result(child, item) for item in value)
-        else:
-            if child.is_successful() and not child.is_skipped() and not hasattr(value, "__iter__"):
-                warnings.warn(
-                    "`flatten` was used on upstream task that did not return an iterable. The value will be passed "
-                    "downstream unmodified.",
-                    stacklevel=2,
-                )
+        if not (child.is_successful() and not child.is_skipped()):
             flat.append(child)
+        elif not _can_flatten(child):
+            _logger().warning(
+                "`flatten` was used on upstream task that did not return an iterable. The value will be passed "
+                "downstream unmodified."
+            )
+            flat.append(_with_result(child, child.result))
+        else:
+            flat.extend(_with_result(child, item) for item in child.result)
     return flat
+
+
+def _logger() -> Any:
+    from prefect_storage.log import get_logger
+
+    return get_logger("FlowRunner")
 
 
 def run_task(
@@ -127,9 +140,6 @@ def run_task(
                 parent.map_states = list(children)
                 parent.result = [s.result if s is not None else None for s in parent.map_states]
                 upstream_states[edge] = parent
-    for edge, up in list(upstream_states.items()):
-        if edge.flattened and not edge.mapped and up.is_successful() and up.result is not None:
-            upstream_states[edge] = _with_result(up, _flatten_values(up.result))
     runner = task_runner_cls(task=task, state_handlers=task_runner_state_handlers, flow_result=flow_result)
     return runner.run(state=state, upstream_states=upstream_states, context=context, is_mapped_parent=is_mapped_parent)
 
@@ -184,11 +194,24 @@ class FlowRunner(Runner):
         context["parameters"] = params
         context["flow_name"] = self.flow.name
         context.setdefault("scheduled_start_time", _now())
-        if "date" in context:
-            context["date"] = _parse_date(context["date"])
-        else:
-            context["date"] = _now()
-        for key, value in _date_context(context["date"]).items():
+        # the formatted dates follow a `date` given in the context (a string is parsed)
+        now = context.get("date")
+        if isinstance(now, str):
+            try:
+                now = _parse_date(now)
+                context["date"] = now
+            except Exception:
+                pass
+        if not isinstance(now, datetime.datetime):
+            if now is not None:
+                self.logger.warning(
+                    "`date` was set in the context manually but could not be parsed into a pendulum `DateTime` "
+                    "object. Additional context variables that rely on the current date i.e `today` and "
+                    "`tomorrow` will be based on the current time instead of the `date` context variable."
+                )
+            now = _now()
+        context.setdefault("date", now)
+        for key, value in _date_context(now).items():
             context.setdefault(key, value)
         slugs = self.flow.slugs
         for task in self.flow.tasks:
@@ -217,28 +240,30 @@ class FlowRunner(Runner):
         self.logger.info("Beginning Flow run for '%s'", self.flow.name)
         run_context = dict(_current())
         run_context.update(context or {})
+        if "config" not in run_context:
+            from prefect_storage.core.configuration import config
+
+            run_context["config"] = config
         if checkpoint is not None:
             run_context["checkpointing"] = checkpoint
         elif "checkpointing" not in run_context:
-            from prefect_storage import config
+            from prefect_storage.core.configuration import setting
 
-            run_context["checkpointing"] = config.checkpointing()
+            run_context["checkpointing"] = bool(setting("flows.checkpointing"))
         if flow_run_id is not None:
             run_context["flow_run_id"] = flow_run_id
         run_context.setdefault("flow_run_id", str(uuid.uuid4()))
         task_states = dict(task_states or {})
         task_contexts = dict(task_contexts or {})
         return_tasks = set(return_tasks or [])
-        if return_tasks.difference(self.flow.tasks):
-            raise ValueError("Some tasks in return_tasks were not found in the flow.")
         if executor is None:
             executor = self.flow.executor
         if executor is None:
-            from prefect_storage.core.executors.local import LocalExecutor
-
-            executor = LocalExecutor()
+            executor = _default_executor_class()()
         token = None
         try:
+            if return_tasks.difference(self.flow.tasks):
+                raise ValueError("Some tasks in return_tasks were not found in the flow.")
             state, task_states, run_context, task_contexts = self.initialize_run(
                 state, task_states, run_context, task_contexts, parameters or {}
             )
@@ -347,11 +372,16 @@ class FlowRunner(Runner):
                     up = task_states.get(edge.upstream_task)
                     if up is None:
                         up = Pending("Task state not available.")
+                    if edge.flattened and not isinstance(up, Mapped):
+                        up = executor.submit(flatten_upstream_state, up)
                     upstream_states[edge] = up
                     if edge.mapped:
                         is_mapped = True
                     elif isinstance(up, Mapped):
-                        mapped_children[edge] = up.map_states
+                        children = up.map_states
+                        if edge.flattened:
+                            children = flatten_mapped_children(executor.wait(children))
+                        mapped_children[edge] = children
                 for key, value in (constants.get(task) or {}).items():
                     upstream_states[_constant_edge(task, key)] = Success(
                         "Auto-generated constant value", result=_constant_result(value)
@@ -407,16 +437,12 @@ class FlowRunner(Runner):
         for edge, up in list(upstream_states.items()):
             if isinstance(up, Mapped):
                 up.map_states = executor.wait(up.map_states)
-            if edge.flattened and edge.mapped:
-                if isinstance(up, Mapped):
+                if edge.mapped and edge.flattened:
                     flat = copy.copy(up)
-                    flat.map_states = _flatten_mapped_children(up.map_states)
+                    flat.map_states = flatten_mapped_children(up.map_states)
                     flat._n_map_states = None
-                    flat.result = [s.result for s in flat.map_states]
                     upstream_states[edge] = flat
-                elif up.is_successful() and up.result is not None:
-                    upstream_states[edge] = _with_result(up, _flatten_values(up.result))
-        mapped_children = {e: upstream_states[e].map_states for e in mapped_children}
+        mapped_children = {e: executor.wait(c) for e, c in mapped_children.items()}
         parent = executor.wait(
             executor.submit(
                 run_task,
@@ -436,6 +462,11 @@ class FlowRunner(Runner):
             return parent  # type: ignore[no-any-return]
         n = parent.n_map_states
         previous = task_state.map_states if isinstance(task_state, Mapped) else []
+        for edge, up in list(upstream_states.items()):
+            if edge.key in parent.cached_inputs and edge.mapped and not isinstance(up, Mapped):
+                up = copy.copy(up)
+                up._result = parent.cached_inputs[edge.key]
+                upstream_states[edge] = up
         children: list[Any] = []
         for i in range(n):
             prior = previous[i] if i < len(previous) else None
@@ -449,7 +480,8 @@ class FlowRunner(Runner):
                 elif isinstance(up, Mapped):
                     child_upstream[edge] = up.map_states[i]
                 else:
-                    child_upstream[edge] = _with_result(up, up.result[i])
+                    value = up.result[i] if hasattr(up.result, "__getitem__") else None
+                    child_upstream[edge] = _with_result(up, value)
             child_extra = dict(extra, task_index=i)
             children.append(
                 executor.submit(
@@ -491,12 +523,34 @@ class FlowRunner(Runner):
         else:
             self.logger.info("Flow run SUCCESS: no reference tasks failed")
             state = Success(message="No reference tasks failed.", result=return_states)
-        handler = self.flow.terminal_state_handler
+        handler = getattr(self.flow, "terminal_state_handler", None)  # flows pickled by older versions lack it
         if handler is not None:
             new_state = handler(self.flow, state, set(expanded_key))
             if new_state is not None:
                 state = new_state
         return state
+
+
+def _default_executor_class() -> type:
+    """``config.engine.executor.default_class`` (a class or a dotted name), else LocalExecutor."""
+    from prefect_storage.core.configuration import config
+    from prefect_storage.core.executors.local import LocalExecutor
+
+    value = config.get_nested("engine.executor.default_class")
+    if isinstance(value, type):
+        return value
+    if not value or value in ("prefect_storage.executors.LocalExecutor", "prefect.executors.LocalExecutor"):
+        return LocalExecutor
+    from prefect_storage.core.serialize import from_qualified_name
+
+    name = "prefect_storage" + value[len("prefect") :] if value.split(".")[0] == "prefect" else value
+    try:
+        return from_qualified_name(name)  # type: ignore[no-any-return]
+    except Exception:
+        import warnings
+
+        warnings.warn(f"Could not import {value}; using prefect_storage.executors.LocalExecutor instead.", stacklevel=3)
+        return LocalExecutor
 
 
 def _expand(states: Iterable[State]) -> list[State]:

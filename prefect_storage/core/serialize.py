@@ -10,7 +10,14 @@ if TYPE_CHECKING:
     from prefect_storage.core.parameter import Parameter
     from prefect_storage.core.task import Task
 
-__all__ = ["function_reference", "qualified_name", "serialize_parameter", "serialize_task"]
+__all__ = [
+    "from_qualified_name",
+    "function_reference",
+    "qualified_name",
+    "serialize_parameter",
+    "serialize_task",
+    "to_qualified_name",
+]
 
 
 def qualified_name(obj: Any) -> str:
@@ -77,3 +84,24 @@ def serialize_parameter(parameter: Parameter) -> dict[str, Any]:
         "outputs": str(parameter.outputs()),
         "__version__": _version(),
     }
+
+
+def to_qualified_name(obj: Any) -> str:
+    """``module.QualifiedName`` of a class or function."""
+    return qualified_name(obj)
+
+
+def from_qualified_name(name: str) -> Any:
+    """The object at ``package.module.attr`` (importing the longest module prefix)."""
+    import importlib
+
+    parts = name.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ValueError(f"Could not import {name!r}")

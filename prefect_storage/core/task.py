@@ -242,7 +242,12 @@ class Task(metaclass=TaskMetaclass):
         current_tags = _current().get("tags") or set()
         self.tags: set[str] = (set(tags) if tags is not None else set()) | set(current_tags)
 
-        max_retries = max_retries if max_retries is not None else 0
+        from prefect_storage.core.configuration import config
+
+        task_defaults = config.tasks.defaults
+        max_retries = max_retries if max_retries is not None else task_defaults.max_retries
+        retry_delay = retry_delay if retry_delay is not None or not max_retries else task_defaults.retry_delay
+        timeout = timeout if timeout is not None else task_defaults.timeout
         if max_retries > 0 and retry_delay is None:
             raise ValueError("A datetime.timedelta `retry_delay` must be provided if max_retries > 0")
         if retry_on and not max_retries > 0:
@@ -668,7 +673,7 @@ def _extra_call_parameters() -> list[Any]:
 
 
 class FunctionTask(Task):
-    """A task whose ``run`` is a plain function (what ``@task`` makes).
+    """A FunctionTask: a task whose ``run`` is a plain function (what ``@task`` makes).
 
     Args:
         fn: the function; its signature is the task's inputs.

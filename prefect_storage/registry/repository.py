@@ -42,6 +42,15 @@ def _utc(value: datetime.datetime | None) -> datetime.datetime | None:
     return value
 
 
+def _as_utc(value: datetime.datetime | None) -> datetime.datetime | None:
+    # stored in UTC: SQLite keeps the wall time only, so every writer must agree on the zone
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=datetime.timezone.utc)
+    return value.astimezone(datetime.timezone.utc)
+
+
 @dataclasses.dataclass(frozen=True)
 class FlowRecord:
     """One registered version of a flow."""
@@ -83,10 +92,12 @@ class FlowRun:
     started: datetime.datetime | None
     ended: datetime.datetime | None
     storage: dict[str, Any]
+    scheduled_start_time: datetime.datetime | None = None  # None: due when created
+    schedule_id: str | None = None  # the schedule that created it
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        for key in ("created", "started", "ended"):
+        for key in ("created", "started", "ended", "scheduled_start_time"):
             data[key] = data[key].isoformat() if data[key] else None
         data.pop("storage")
         return data
@@ -282,9 +293,14 @@ class Registry(ChildRunsMixin, KeyValueMixin, ArtifactsMixin):
     # -- flow runs --------------------------------------------------------------------------
 
     def create_flow_run(
-        self, flow_id: str, parameters: Mapping[str, Any] | None = None, labels: Iterable[str] | None = None
+        self,
+        flow_id: str,
+        parameters: Mapping[str, Any] | None = None,
+        labels: Iterable[str] | None = None,
+        scheduled_start_time: datetime.datetime | None = None,
     ) -> FlowRun:
-        """Schedule a run of flow version ``flow_id``; labels default to the flow's labels."""
+        """Schedule a run of flow version ``flow_id``; labels default to the flow's labels.
+        With ``scheduled_start_time`` no agent claims it before that time."""
         flow = self.get_flow(flow_id)
         run_id = str(uuid.uuid4())
         with self._begin() as conn:
@@ -297,6 +313,7 @@ class Registry(ChildRunsMixin, KeyValueMixin, ArtifactsMixin):
                     parameters=dict(parameters or {}),
                     labels=sorted(set(flow.labels if labels is None else labels)),
                     created=utcnow(),
+                    scheduled_start_time=_as_utc(scheduled_start_time),
                 )
             )
         return self.get_flow_run(run_id)
@@ -333,6 +350,8 @@ class Registry(ChildRunsMixin, KeyValueMixin, ArtifactsMixin):
             started=_utc(row.started),
             ended=_utc(row.ended),
             storage=dict(row.flow_storage),
+            scheduled_start_time=_utc(row.scheduled_start_time),
+            schedule_id=row.schedule_id,
         )
 
     def get_flow_run(self, run_id: str) -> FlowRun:
@@ -374,8 +393,11 @@ class Registry(ChildRunsMixin, KeyValueMixin, ArtifactsMixin):
         have = set(agent_labels)
         r = schema.flow_runs
         with self._begin() as conn:
+            due = sa.or_(r.c.scheduled_start_time.is_(None), r.c.scheduled_start_time <= utcnow())  # not future runs
             candidates = conn.execute(
-                sa.select(r.c.id, r.c.labels).where(r.c.state == SCHEDULED).order_by(r.c.created, r.c.id)
+                sa.select(r.c.id, r.c.labels)
+                .where(r.c.state == SCHEDULED, due)
+                .order_by(sa.func.coalesce(r.c.scheduled_start_time, r.c.created), r.c.id)
             ).all()
         claimed: list[str] = []
         for run_id, labels in candidates:
