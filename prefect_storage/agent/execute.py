@@ -174,31 +174,52 @@ def _verify_signatures_through_agent() -> None:
     broker, token = os.environ.get("PREFECT_STORAGE_RUN_BROKER"), os.environ.get("PREFECT_STORAGE_RUN_TOKEN")
     if not broker or not token or os.environ.get(config.SIGNING_KEY_SECRET):
         return
-    from prefect_storage.registry.client import BrokerClient
     from prefect_storage.serialization import flow_pickle
 
-    client = BrokerClient(broker, token)
     answer: dict[str, bool] = {}
 
     def configured() -> bool:
         if "configured" not in answer:
-            answer["configured"] = bool(client.call("signing_configured"))
+            answer["configured"] = bool(_broker_call(broker, token, "signing_configured"))
         return answer["configured"]
 
     def verify(message: bytes, signature: str) -> bool:
-        return bool(client.call("verify_signature", message=base64.b64encode(message).decode(), signature=signature))
+        return bool(_broker_call(broker, token, "verify_signature", message=base64.b64encode(message).decode(), signature=signature))
 
     flow_pickle.set_signature_verifier(verify, configured)
+
+
+def _broker_call(path: str, token: str, method: str, **params: Any) -> Any:
+    """One call to the agent's run broker, without importing the registry (SQLAlchemy):
+    loading a flow must stay cheap. See prefect_storage.agent.broker for the protocol."""
+    import socket
+
+    from prefect_storage.exceptions import FlowIntegrityError
+
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(60)
+            sock.connect(path)
+            sock.sendall(json.dumps({"token": token, "method": method, "params": params}).encode() + b"\n")
+            with sock.makefile("rb") as answers:
+                answer = json.loads(answers.readline() or b"{}")
+    except (OSError, ValueError) as exc:
+        raise FlowIntegrityError(f"Could not ask the agent to check the flow's signature: {exc}") from None
+    if "error" in answer or "result" not in answer:
+        raise FlowIntegrityError(f"The agent could not check the flow's signature: {answer.get('error')}")
+    return answer["result"]
 
 
 def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     spec = json.load(stdin)
     lifeline = spec.pop("lifeline_fd", None)
     if isinstance(lifeline, int):  # started by a local agent: die (with our children) when it does
+        import signal
         import threading
 
-        from prefect_storage.agent.zygote import watch_lifeline
+        from prefect_storage.agent.zygote import die_with_group_on, watch_lifeline
 
+        die_with_group_on(signal.SIGTERM)
         threading.Thread(target=watch_lifeline, args=(lifeline,), daemon=True).start()
     return run_main(spec, stdout)
 

@@ -224,7 +224,9 @@ def _kill_pgid(pid: int | None) -> None:
 def _die_with_parent() -> None:
     from prefect_storage.agent.zygote import set_parent_death_signal
 
-    set_parent_death_signal(signal.SIGKILL)
+    # SIGTERM, not SIGKILL: the child answers it by killing its whole process group
+    # (execute.main installs that handler), so the flow's own subprocesses die too.
+    set_parent_death_signal(signal.SIGTERM)
 
 
 def outcome_from_output(stdout: str, stderr: str, exit_code: int | None) -> LaunchOutcome:

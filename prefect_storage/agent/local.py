@@ -92,6 +92,8 @@ class LocalAgent:
         self.env_allow = list(env_allow)
         self.secret_env = list(secret_env)
         self.broker: Any = None
+        self._flows: dict[str, Any] = {}
+        self._lost_checked = 0.0
         self._stop = threading.Event()
         self._running: set[str] = set()
         self._running_lock = threading.Lock()
@@ -183,7 +185,11 @@ class LocalAgent:
         from prefect_storage.registry.schedules import scheduler_step
 
         self._with_registry(lambda: scheduler_step(self.registry))  # keep the schedules' next runs created
-        lost = self._with_registry(lambda: self.registry.fail_lost_runs(self.lost_run_after))
+        now = time.monotonic()
+        lost: list[str] = []
+        if now - self._lost_checked >= min(self.lost_run_after / 4, 5.0):  # not on every claim of a busy agent
+            self._lost_checked = now
+            lost = self._with_registry(lambda: self.registry.fail_lost_runs(self.lost_run_after))
         for run_id in lost:
             logger.warning("Flow run %s lost its agent (no heartbeat for %gs): marked Failed", run_id, self.lost_run_after)
         return self._with_registry(lambda: self.registry.claim_flow_runs(self.labels, self.name, limit=limit))
@@ -225,7 +231,9 @@ class LocalAgent:
         refusal = self.launcher.refusal(str(run.storage.get("type")))
         if refusal is not None:
             return LaunchOutcome(FAILED, refusal, [], "")
-        flow = self._with_registry(lambda: self.registry.get_flow(run.flow_id))
+        flow = self._flows.get(run.flow_id)
+        if flow is None:  # a flow version never changes: read it once per agent
+            flow = self._flows[run.flow_id] = self._with_registry(lambda: self.registry.get_flow(run.flow_id))
         run_config = flow.serialized.get("run_config") or {}
         refusal = run_config_refusal(run_config, self.launcher)
         if refusal is not None:
@@ -267,18 +275,24 @@ class LocalAgent:
         entries = [*started, *parse_logs(outcome.logs), agent_entry(level, f"Flow run finished: {outcome.state}. {message}".strip())]
         tasks = [{**t, "message": redact(t["message"]) if t.get("message") else t.get("message")} for t in outcome.tasks]
         try:
-            self._with_registry(lambda: self.registry.write_logs(run.id, entries))
-        except Exception:  # losing logs must not lose the run's state
-            logger.exception("Could not store the logs of flow run %s", run.id)
-        if outcome.results:
+            # logs, task results and state in one transaction, only while this agent holds the run
+            held = self._with_registry(
+                lambda: self.registry.finish_flow_run(run.id, self.name, outcome.state, message, tasks, entries, outcome.results)
+            )
+        except Exception:
+            # e.g. logs or results the database refuses: the run's state must still be recorded
+            logger.exception("Could not store the logs and results of flow run %s", run.id)
             try:
-                self._with_registry(lambda: self.registry.save_task_results(run.id, outcome.results))
-            except Exception:  # losing results must not lose the run's state
-                logger.exception("Could not store the task results of flow run %s", run.id)
-        try:
-            self._with_registry(lambda: self.registry.set_flow_run_state(run.id, outcome.state, message, tasks, agent=self.name))
-        except RunOwnershipError as exc:
-            logger.warning("%s", exc)
+                self._with_registry(lambda: self.registry.set_flow_run_state(run.id, outcome.state, message, tasks, agent=self.name))
+                held = True
+            except RunOwnershipError:
+                held = False
+        if not held:
+            current = self._with_registry(lambda: self.registry.get_flow_run(run.id))
+            logger.warning(
+                "Flow run %s is %s (agent %r): this agent no longer holds it, so its outcome %s was not recorded",
+                run.id, current.state, current.agent, outcome.state,
+            )
             return
         log = logger.info if outcome.state == "Success" else logger.warning
         log("Flow run %s (%s) finished: %s %s", run.id, run.flow_name, outcome.state, message)

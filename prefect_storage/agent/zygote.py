@@ -109,6 +109,10 @@ def _preload() -> None:
         "prefect_storage.core.flow_runner",
         "prefect_storage.core.task_runner",
         "prefect_storage.context",
+        "prefect_storage.core.executors.local",
+        "prefect_storage.tasks.core",
+        "heapq",
+        "prefect_storage.registry.client",  # flow-of-flows, KV and artifacts through the broker (SQLAlchemy)
         "prefect_storage.serialization.flow_pickle",
         "slugify",  # result locations; its regexes cost ~50 ms to compile
     ):
@@ -188,7 +192,8 @@ def _child(sock: socket.socket, request: Mapping[str, Any], fds: Sequence[int]) 
         for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, signal.SIG_DFL)
         os.setsid()  # its own process group: a timeout or the agent's death kills the flow's children too
-        set_parent_death_signal(signal.SIGKILL)
+        die_with_group_on(signal.SIGTERM)
+        set_parent_death_signal(signal.SIGTERM)
         out_fd, err_fd, lifeline = fds
         os.dup2(out_fd, 1)
         os.dup2(err_fd, 2)
@@ -214,6 +219,12 @@ def _child(sock: socket.socket, request: Mapping[str, Any], fds: Sequence[int]) 
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(code)
+
+
+def die_with_group_on(sig: int) -> None:
+    """On ``sig`` (the parent-death signal), kill this whole process group, not just this
+    process: a plain SIGKILL from the kernel would leave the flow's own subprocesses behind."""
+    signal.signal(sig, lambda *_: os.killpg(0, signal.SIGKILL))
 
 
 def watch_lifeline(fd: int) -> None:

@@ -27,7 +27,8 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
 
     table = Table(title=title, show_lines=False, header_style="bold")
     for column in columns:
-        table.add_column(column, overflow="fold")
+        # a state is read whole; long text columns fold instead
+        table.add_column(column, overflow="fold", no_wrap=column.upper() == "STATE")
     for row in rows:
         table.add_row(*(_cell(column, value) for column, value in zip(columns, row)))
     console().print(table)

@@ -153,6 +153,52 @@ class ChildRunsMixin:
 
     # -- who may finish a run ---------------------------------------------------------------
 
+    def finish_flow_run(
+        self,
+        run_id: str,
+        agent: str,
+        state: str,
+        message: str | None,
+        tasks: Sequence[Mapping[str, Any]],
+        logs: Iterable[Any] = (),
+        results: Sequence[Mapping[str, Any]] = (),
+    ) -> bool:
+        """Record a run's end in one transaction: its logs, task results and final state,
+        only while ``agent`` still holds it (Running under that agent). Returns False,
+        writing nothing, when it does not (the run was failed as lost meanwhile)."""
+        r, lg, t = schema.flow_runs, schema.logs, schema.task_run_results
+        log_rows = [
+            {"flow_run_id": run_id, "timestamp": e.timestamp, "level": e.level, "name": e.name, "message": e.message}
+            for e in logs
+        ]
+        result_rows = [
+            {
+                "flow_run_id": run_id,
+                "task_slug": str(item["slug"]),
+                "map_index": int(item["map_index"]) if item.get("map_index") is not None else -1,
+                "state": str(item.get("state") or ""),
+                "location": item.get("location"),
+                "value": raw if (raw := base64.b64decode(item["value"]) if item.get("value") else None) is not None
+                and len(raw) <= MAX_STORED_RESULT_BYTES else None,
+            }
+            for item in results
+            if item.get("slug") is not None
+        ]
+        with self._begin() as conn:
+            updated = conn.execute(
+                r.update().where(r.c.id == run_id, r.c.state == "Running", r.c.agent == agent).values(
+                    state=state, message=message, tasks=[dict(x) for x in tasks], ended=_now()
+                )
+            ).rowcount
+            if updated != 1:
+                return False
+            if log_rows:
+                conn.execute(lg.insert(), log_rows)
+            if result_rows:
+                conn.execute(t.delete().where(t.c.flow_run_id == run_id))
+                conn.execute(t.insert(), result_rows)
+        return True
+
     def running_runs_by_agent(self, agent_prefix: str) -> list[tuple[str, str]]:
         """``(run id, agent)`` of Running runs whose agent name starts with ``agent_prefix``."""
         r = schema.flow_runs

@@ -65,14 +65,15 @@ def test_no_pass_env_passes_only_basics_and_the_allow_list(tmp_path: Path, monke
 
 @pytest.mark.parametrize("kind", ["KubernetesRun", "ECSRun", "VertexRun"])
 def test_run_configs_this_agent_cannot_launch_fail_the_run_naming_the_agent(tmp_path: Path, kind: str) -> None:
+    from prefect_storage.core import run_config
+
     url = f"sqlite:///{tmp_path / 'registry.db'}"
     flow = load_flow(write_flow(tmp_path, "elsewhere"))
+    flow.run_config = getattr(run_config, kind)()  # the classic class, serialized by type into the registry
     flow_id = flow.register(registry=url)
     with Registry(url) as registry:
-        record = registry.get_flow(flow_id)
-        serialized = {**record.serialized, "run_config": {"type": kind, "labels": [], "env": {}}}
-        other, _ = registry.add_flow_version("default", "elsewhere", serialized, record.storage, [], f"key-{kind}")
-        run = registry.create_flow_run(other.id)
+        assert registry.get_flow(flow_id).serialized["run_config"]["type"] == kind
+        run = registry.create_flow_run(flow_id)
         assert LocalAgent(registry, hostname_label=False).start(once=True) == 1
         done = registry.get_flow_run(run.id)
     agent_kind = {"KubernetesRun": "a Kubernetes agent", "ECSRun": "an ECS agent", "VertexRun": "a Vertex AI agent"}[kind]
