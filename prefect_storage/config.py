@@ -192,3 +192,46 @@ def aws_secrets_prefix() -> str:
 def aws_secrets_ttl() -> float:
     """``PREFECT_STORAGE_AWS_SECRETS_TTL``: seconds an AWS Secrets Manager answer is reused (default 60)."""
     return env_number("PREFECT_STORAGE_AWS_SECRETS_TTL", 60.0, minimum=0)
+
+
+# -- agent runs, flow-of-flows and deployments ------------------------------------------
+
+
+RUN_BROKER_ENV = "PREFECT_STORAGE_RUN_BROKER"
+RUN_TOKEN_ENV = "PREFECT_STORAGE_RUN_TOKEN"
+
+
+def run_broker() -> tuple[str | None, str | None]:
+    """``PREFECT_STORAGE_RUN_BROKER`` / ``PREFECT_STORAGE_RUN_TOKEN``: the agent's run broker
+    address and this run's token, set by the agent for each run (never inherited)."""
+    return os.environ.get(RUN_BROKER_ENV) or None, os.environ.get(RUN_TOKEN_ENV) or None
+
+
+def start_flow_run_poll() -> float:
+    """``PREFECT_STORAGE_START_FLOW_RUN_POLL``: seconds between state checks while a parent waits for a child run (default 1)."""
+    return env_number("PREFECT_STORAGE_START_FLOW_RUN_POLL", 1.0, minimum=0)
+
+
+def fresh_workspace() -> bool:
+    """``PREFECT_STORAGE_FRESH_WORKSPACE``: pull every deployment run into a new folder instead of the cached workspace."""
+    return env_flag("PREFECT_STORAGE_FRESH_WORKSPACE", default=False)
+
+
+def allow_install() -> bool:
+    """``PREFECT_STORAGE_ALLOW_INSTALL``: deployment steps may pip-install their missing ``requires:``."""
+    return env_flag("PREFECT_STORAGE_ALLOW_INSTALL", default=False)
+
+
+def docker_base_image() -> str | None:
+    """``PREFECT_STORAGE_DOCKER_BASE_IMAGE``: base image of auto-generated deployment Dockerfiles."""
+    return os.environ.get("PREFECT_STORAGE_DOCKER_BASE_IMAGE") or None
+
+
+def wheelhouse() -> str | None:
+    """``PREFECT_STORAGE_WHEELHOUSE``: a folder of wheels that image builds install from, offline."""
+    return os.environ.get("PREFECT_STORAGE_WHEELHOUSE") or None
+
+
+def pull_attempts() -> int:
+    """``PREFECT_STORAGE_PULL_ATTEMPTS``: attempts of a deployment pull step on transient errors (default 3)."""
+    return int(env_number("PREFECT_STORAGE_PULL_ATTEMPTS", 3, integer=True, minimum=1))

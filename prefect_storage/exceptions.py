@@ -35,6 +35,7 @@ never reaches a log or a traceback through them.
 from __future__ import annotations
 
 __all__ = [
+    "ArtifactError",
     "BackendNotInstalledError",
     "BackendUnavailableError",
     "BlockEncryptionKeyError",
@@ -42,6 +43,12 @@ __all__ = [
     "BlockNotSavedError",
     "BlockValidationError",
     "BucketNotFoundError",
+    "ClassicNotProvidedError",
+    "DeploymentError",
+    "DeploymentNotFoundError",
+    "EntrypointError",
+    "ExecutorConfigError",
+    "ExecutorNotStartedError",
     "FlowDeserializationError",
     "FlowIntegrityError",
     "FlowModuleNotFoundError",
@@ -52,20 +59,31 @@ __all__ = [
     "GitCommandError",
     "ImageBuildError",
     "ImagePushError",
+    "KeyValueError",
+    "MissingFlowError",
     "NoSourceError",
     "NotRegisteredError",
     "RegistryError",
     "ResultNotImplementedError",
+    "RunOwnershipError",
+    "RunRegistryError",
     "RunSecretError",
+    "ScheduleSerializationError",
     "SchemaVersionError",
     "SecretNotFoundError",
     "SerializedStorageError",
+    "StepError",
+    "StepExecutionError",
+    "StepRequirementError",
     "StorageAuthError",
     "StorageConfigError",
     "StorageError",
+    "TemplateError",
     "UnknownFlowError",
     "UnknownSchemeError",
+    "UnknownStepError",
     "WebhookConfigError",
+    "ZygoteError",
     "drop_hidden_context",
     "with_sdk_error",
 ]
@@ -284,6 +302,11 @@ class ScheduleSerializationError(StorageError, ValueError):
 class RunRegistryError(StorageError, ConnectionError):
     """A flow run could not reach the registry (no registry configured or reachable, or
     the agent's run broker is gone); the message says what to configure."""
+
+
+class ZygoteError(StorageError, RuntimeError):
+    """The agent's pre-imported template process (which forks each run's child) is not
+    available: it failed to start or died. ``agent --cold-start`` starts runs without it."""
 
 
 class RunOwnershipError(StorageError, PermissionError):

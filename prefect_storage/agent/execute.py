@@ -171,7 +171,7 @@ def _verify_signatures_through_agent() -> None:
 
     from prefect_storage import config
 
-    broker, token = os.environ.get("PREFECT_STORAGE_RUN_BROKER"), os.environ.get("PREFECT_STORAGE_RUN_TOKEN")
+    broker, token = config.run_broker()
     if not broker or not token or os.environ.get(config.SIGNING_KEY_SECRET):
         return
     from prefect_storage.serialization import flow_pickle

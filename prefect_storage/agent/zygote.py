@@ -39,6 +39,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from prefect_storage.exceptions import ZygoteError
+
 _HEADER = struct.Struct(">I")
 PR_SET_PDEATHSIG = 1
 
@@ -250,10 +252,6 @@ def _become_run(request: Mapping[str, Any]) -> None:
 
 
 # -- the agent's side ------------------------------------------------------------------------
-
-
-class ZygoteError(RuntimeError):
-    """The template process is not available (it failed to start or died)."""
 
 
 class _Pending:

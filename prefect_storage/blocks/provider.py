@@ -11,11 +11,11 @@ imports this module by name; it never imports ``blocks`` itself).
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
 
+from prefect_storage import config
 from prefect_storage.exceptions import BlockNotFoundError
 from prefect_storage.secrets import SecretProvider, add_secret_provider
 
@@ -66,7 +66,7 @@ _installed: list[SecretProvider] = []
 
 def install_provider() -> None:
     """Append the block provider to this process's secret chain (once)."""
-    if _installed or "blocks" in os.environ.get("PREFECT_STORAGE_SECRET_PROVIDERS", ""):
+    if _installed or "blocks" in config.secret_providers():
         return
     provider = BlockSecretProvider()
     add_secret_provider(provider)

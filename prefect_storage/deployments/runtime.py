@@ -44,7 +44,9 @@ def workspace_for(storage: Mapping[str, Any]) -> Path:
 
 
 def _fresh() -> bool:
-    return os.environ.get("PREFECT_STORAGE_FRESH_WORKSPACE", "").lower() in ("1", "true", "yes")
+    from prefect_storage import config
+
+    return config.fresh_workspace()
 
 
 @contextlib.contextmanager

@@ -18,7 +18,6 @@ installs) may also come from ``$PREFECT_STORAGE_DOCKER_BASE_IMAGE`` /
 from __future__ import annotations
 
 import logging
-import os
 import shlex
 import shutil
 import sys
@@ -26,6 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from prefect_storage import config
 from prefect_storage.exceptions import StorageConfigError
 
 logger = logging.getLogger("prefect_storage.deployments.steps")
@@ -36,7 +36,9 @@ WORKDIR_ROOT = "/opt/prefect"
 
 
 def default_base_image() -> str:
-    return os.environ.get("PREFECT_STORAGE_DOCKER_BASE_IMAGE") or f"python:{sys.version_info.major}.{sys.version_info.minor}-slim"
+    from prefect_storage import config
+
+    return config.docker_base_image() or f"python:{sys.version_info.major}.{sys.version_info.minor}-slim"
 
 
 def auto_dockerfile(project: str, base_image: str, has_requirements: bool, wheelhouse: bool) -> str:
@@ -96,7 +98,7 @@ def build_docker_image(
     tag = tag or "latest"
     image = f"{image_name}:{tag}"
     root = Path.cwd()
-    wheelhouse = wheelhouse or os.environ.get("PREFECT_STORAGE_WHEELHOUSE")
+    wheelhouse = wheelhouse or config.wheelhouse()
     if build_kwargs.get("platform") is None:
         build_kwargs.pop("platform", None)
     client = backend.api_client()

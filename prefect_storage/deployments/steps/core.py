@@ -19,7 +19,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -191,7 +190,9 @@ def check_requirements(requires: str | Iterable[str] | None, step: str = "step",
     if not missing:
         return
     if allow_install is None:
-        allow_install = os.environ.get("PREFECT_STORAGE_ALLOW_INSTALL", "").lower() in ("1", "true", "yes")
+        from prefect_storage import config
+
+        allow_install = config.allow_install()
     if allow_install:
         packages = [m.split(" (for ")[0] for m in missing]
         logger.info("Installing %s for step %s (installs allowed)", packages, step)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from prefect_storage import config
 from prefect_storage.exceptions import BackendUnavailableError, StorageConfigError
 
 logger = logging.getLogger("prefect_storage.deployments.steps")
@@ -26,7 +27,7 @@ __all__ = ["git_clone", "pull_from_remote_storage", "pull_with_block", "set_work
 # The working directory the current pull steps started in (relative paths resolve against it).
 _source_cwd: contextvars.ContextVar[Path | None] = contextvars.ContextVar("prefect_storage_pull_cwd", default=None)
 
-PULL_ATTEMPTS = int(os.environ.get("PREFECT_STORAGE_PULL_ATTEMPTS", "3"))
+PULL_ATTEMPTS = config.pull_attempts()
 
 
 @contextlib.contextmanager

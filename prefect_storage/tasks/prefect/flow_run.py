@@ -299,12 +299,10 @@ class StartFlowRun(Task):
 def _wait_poll_seconds() -> float:
     """How often ``StartFlowRun(wait=True)`` checks the registry: a local database poll is
     cheap, so the classic 10 s default is capped (``PREFECT_STORAGE_START_FLOW_RUN_POLL``)."""
-    import os
 
-    try:
-        return float(os.environ.get("PREFECT_STORAGE_START_FLOW_RUN_POLL", "1"))
-    except ValueError:
-        return 1.0
+    from prefect_storage import config
+
+    return config.start_flow_run_poll()
 
 
 __all__ = ["StartFlowRun", "create_flow_run", "get_task_run_result", "wait_for_flow_run"]
