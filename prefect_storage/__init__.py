@@ -17,6 +17,7 @@ The storage classes live in :mod:`prefect_storage.storage`, results in
 from typing import Any
 
 import prefect_storage.context as context  # the module is also the context object
+from prefect_storage import _not_provided
 from prefect_storage._version import __version__
 from prefect_storage.core import (
     DockerRun,
@@ -87,4 +88,10 @@ def __getattr__(name: str) -> Any:
         from prefect_storage.tasks.core.resource_manager import resource_manager
 
         return resource_manager
+    if name == "Client":  # classic top-level name of the hosted-backend API client
+        raise _not_provided.missing_name(__name__, name, "the Prefect Server/Cloud API client")
     raise AttributeError(f"module 'prefect_storage' has no attribute {name!r}")
+
+
+# Classic modules that are not provided fail with a message saying so (docs/migrating.md).
+_not_provided.install()

@@ -12,6 +12,8 @@ default storage class for ``flow.register()``                   ``PREFECT__FLOWS
 checkpoint task results in ``flow.run()``                       ``PREFECT__FLOWS__CHECKPOINTING``  false
 signing key secret name                                         (fixed) ``PREFECT_STORAGE_SIGNING_KEY``
 refuse unsigned flows                                           ``PREFECT_STORAGE_REQUIRE_SIGNATURE``  false
+read unsigned flows although a signing key is set               ``PREFECT_STORAGE_ALLOW_UNSIGNED``  false
+modules ``Storage.deserialize`` may import for custom types     ``PREFECT_STORAGE_STORAGE_MODULES``  (none)
 load pickles made by another Python minor version               ``PREFECT_STORAGE_ALLOW_PYTHON_MISMATCH``  false
 =============================================================  =====================  =====================
 
@@ -22,6 +24,7 @@ lookup costs one ``os.environ`` read.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 SIGNING_KEY_SECRET = "PREFECT_STORAGE_SIGNING_KEY"
@@ -53,8 +56,20 @@ def env_flag(*names: str, default: bool) -> bool:
 
 def home_dir() -> Path:
     """The folder that holds flows, results, the registry and local secrets."""
-    raw = os.environ.get("PREFECT_STORAGE_HOME") or os.environ.get("PREFECT__HOME_DIR") or "~/.prefect"
+    engine = sys.modules.get("prefect_storage.core.configuration")  # classic set_temporary_config({"home_dir": ...})
+    override = engine.config.get("home_dir") if engine is not None else None
+    raw = override or os.environ.get("PREFECT_STORAGE_HOME") or os.environ.get("PREFECT__HOME_DIR") or "~/.prefect"
     return Path(raw).expanduser()
+
+
+def ensure_home_dir() -> Path:
+    """:func:`home_dir`, created private (``0700``) when it does not exist yet: it holds
+    flow pickles (code), the registry and local secrets."""
+    home = home_dir()
+    if not home.is_dir():
+        os.makedirs(home.parent, exist_ok=True)
+        os.makedirs(home, mode=0o700, exist_ok=True)
+    return home
 
 
 def add_default_labels() -> bool:
@@ -69,11 +84,35 @@ def require_signature() -> bool:
     return env_flag("PREFECT_STORAGE_REQUIRE_SIGNATURE", default=False)
 
 
+def allow_unsigned() -> bool:
+    """Read classic and unsigned flows even though a signing key is configured."""
+    return env_flag("PREFECT_STORAGE_ALLOW_UNSIGNED", default=False)
+
+
 def allow_python_mismatch() -> bool:
     return env_flag("PREFECT_STORAGE_ALLOW_PYTHON_MISMATCH", default=False)
+
+
+def storage_modules() -> frozenset[str]:
+    """Modules (comma separated) that ``Storage.deserialize`` may import to find a custom
+    storage class named in registry data; nothing beyond the built-ins by default."""
+    raw = os.environ.get("PREFECT_STORAGE_STORAGE_MODULES", "")
+    return frozenset(name.strip() for name in raw.split(",") if name.strip())
 
 
 def default_storage_class_path() -> str:
     return os.environ.get(
         "PREFECT__FLOWS__DEFAULTS__STORAGE__DEFAULT_CLASS", "prefect_storage.storage.Local"
     )
+
+
+def __getattr__(name: str) -> object:
+    # classic `prefect.config.flows.checkpointing` etc.: the engine's nested settings object
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from prefect_storage.core.configuration import config as engine_config
+
+    try:
+        return engine_config[name]
+    except KeyError:
+        raise AttributeError(f"module 'prefect_storage.config' has no attribute {name!r}") from None

@@ -215,10 +215,49 @@ class _ContextModule(_types.ModuleType, Context):
     def __getattr__(self, key: str) -> _Any:  # only called for names the module lacks
         return Context.__getattr__(self, key)
 
+    def __setattr__(self, key: str, value: _Any) -> None:
+        # `prefect_storage.context.name = "f"` sets a context value, as in the classic API
+        if key.startswith("__") or key in self.__dict__:
+            _types.ModuleType.__setattr__(self, key, value)
+        else:
+            _values.get(_GLOBAL)[key] = value
+
+    def __delattr__(self, key: str) -> None:
+        if key in self.__dict__:
+            _types.ModuleType.__delattr__(self, key)
+        else:
+            del _values.get(_GLOBAL)[key]
+
     def __repr__(self) -> str:
         return Context.__repr__(self)
+
+    def __reduce__(self) -> _Any:
+        # The module itself travels by reference (cloudpickle pickles the submodules a
+        # task's code touches, e.g. ``prefect_storage.context`` in ``prefect.context.get``).
+        import importlib
+
+        return importlib.import_module, (self.__name__,)
 
 
 context: _Any = _sys.modules[__name__]
 _sys.modules[__name__].__class__ = _ContextModule
 del annotations  # the __future__ flag would otherwise read as a context key
+
+
+class _RootLogger:
+    """``context.logger`` outside a run: the ``prefect_storage`` logger, made on first use
+    (so that importing prefect_storage does not import :mod:`logging`)."""
+
+    def __getattr__(self, name: str) -> _Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        from prefect_storage.log import get_logger
+
+        return getattr(get_logger("prefect_storage"), name)
+
+    def __repr__(self) -> str:
+        return "<Logger prefect_storage (root)>"
+
+
+# classic: outside any run (and in flow state handlers) ``context.logger`` is the root logger
+_GLOBAL.setdefault("logger", _RootLogger())

@@ -6,6 +6,9 @@ working::
 
     StorageError(Exception)                    base: the message is always redacted
     ├── FlowStorageError                       a flow could not be stored or loaded (classic name)
+    │   ├── FlowWriteError(OSError)            the OS refused a write (full disk, permissions)
+    │   ├── FlowModuleNotFoundError(ModuleNotFoundError)
+    │   │                                      a ``Module`` storage's module is not importable
     │   ├── FlowIntegrityError(ValueError)     truncated, tampered, unsigned or wrongly signed data
     │   ├── FlowDeserializationError           the payload is intact but cannot be unpickled here
     │   ├── FlowNotFoundError(FileNotFoundError)
@@ -15,6 +18,7 @@ working::
     ├── FlowNameConflictError(ValueError)      a flow of that name is already in the storage
     ├── UnknownFlowError(ValueError)           ``get_flow`` of a name the storage does not hold
     ├── StorageConfigError(ValueError)         bad constructor arguments or settings
+    │   └── SerializedStorageError(TypeError)  registry JSON that does not fit its storage class
     ├── StorageAuthError(PermissionError)      the service refused the credentials
     ├── BackendUnavailableError(ConnectionError)
     │                                          the service could not be reached (after retries)
@@ -36,14 +40,19 @@ __all__ = [
     "BucketNotFoundError",
     "FlowDeserializationError",
     "FlowIntegrityError",
+    "FlowModuleNotFoundError",
     "FlowNameConflictError",
     "FlowNotFoundError",
     "FlowStorageError",
+    "FlowWriteError",
     "SecretNotFoundError",
+    "SerializedStorageError",
     "StorageAuthError",
     "StorageConfigError",
     "StorageError",
     "UnknownFlowError",
+    "drop_hidden_context",
+    "with_sdk_error",
 ]
 
 
@@ -143,6 +152,35 @@ class EngineFeatureNotSupportedError(PrefectException, RuntimeError):
     """A classic engine feature that needs the hosted backend (e.g. manual approval)."""
 
 
+# --- classic compatibility: import paths and task library (classic helper) -----------------
+
+
+class ClassicNotProvidedError(StorageError, ModuleNotFoundError):
+    """A classic ``prefect`` module or name that ``prefect_storage`` does not provide.
+
+    The message names the module (and class) and what to do instead; ``name`` is the
+    module path, as for any ``ModuleNotFoundError``.
+    """
+
+
+
+
+class ClientError(PrefectException):
+    """Classic ``prefect.exceptions.ClientError`` (an API call failed), kept so that code
+    catching it imports; the registry raises its own errors."""
+
+
+class ObjectNotFoundError(ClientError):
+    """Classic ``prefect.exceptions.ObjectNotFoundError``."""
+
+
+class AuthorizationError(ClientError):
+    """Classic ``prefect.exceptions.AuthorizationError``."""
+
+
+__all__ += ["AuthorizationError", "ClassicNotProvidedError", "ClientError", "ObjectNotFoundError"]
+
+
 # --- executors (dask helper) -------------------------------------------------------------
 
 
@@ -152,3 +190,121 @@ class ExecutorConfigError(StorageError, ValueError):
 
 class ExecutorNotStartedError(StorageError, RuntimeError):
     """Work was submitted to an executor outside its ``start()`` block."""
+
+
+# -- schedules (issue 12) ----------------------------------------------------------------
+
+
+class ScheduleSerializationError(StorageError, ValueError):
+    """A schedule cannot be stored or read back: a custom filter or clock, or bad data."""
+
+
+# -- agent area: run broker, flow-of-flows, KV store, artifacts ------------------------------
+
+
+class RunRegistryError(StorageError, ConnectionError):
+    """A flow run could not reach the registry (no registry configured or reachable, or
+    the agent's run broker is gone); the message says what to configure."""
+
+
+class RunOwnershipError(StorageError, PermissionError):
+    """A flow run's state was written by an agent that no longer holds the run (another
+    agent or the lost-run check already finished it)."""
+
+
+class KeyValueError(StorageError, ValueError):
+    """A key-value store operation was given a bad key or value, or a key that is missing."""
+
+
+class ArtifactError(StorageError, ValueError):
+    """An artifact operation was refused: no task run to attach to, unknown artifact id,
+    or an artifact of another flow run."""
+
+
+# -- hardening (issue 10) ----------------------------------------------------------------
+
+
+class SerializedStorageError(StorageConfigError, TypeError):
+    """Serialized storage data (registry JSON) that does not fit its class: a missing
+    or wrongly typed field. ``TypeError`` too: calling the class with it raised that."""
+
+
+class FlowWriteError(FlowStorageError, OSError):
+    """The operating system refused a write (full disk, permissions, a name too long)."""
+
+
+class FlowModuleNotFoundError(FlowStorageError, ModuleNotFoundError):
+    """The module a ``Module`` (or module-path ``Local``) storage names is not importable here."""
+
+
+# Classic code caught the SDK's own error (botocore ``ClientError``,
+# ``github.UnknownObjectException``, ``requests.HTTPError``). Where that SDK is
+# installed, an error is raised as a subclass of both the project's class and the
+# SDK's, built at raise time (no SDK is imported when this module is), so both
+# ``except`` clauses keep working.
+_COMPAT_CLASSES: dict[tuple[type, type], type] = {}
+
+
+def _rebuild(cls: type[StorageError], args: tuple[object, ...], state: dict[str, object]) -> StorageError:
+    error = cls(*args)
+    error.__dict__.update(state)
+    return error
+
+
+def with_sdk_error(error: StorageError, sdk_module: str, sdk_class: str, **attributes: object) -> StorageError:
+    """``error`` as an instance of the project's class *and* ``sdk_module.sdk_class``
+    when that SDK can be imported (else ``error`` unchanged). ``attributes`` (e.g.
+    ``response``, ``status``) are set on it, as the SDK's constructor would have."""
+    import importlib
+
+    try:
+        sdk = getattr(importlib.import_module(sdk_module), sdk_class)
+    except (ImportError, AttributeError):
+        return error
+    if isinstance(error, sdk):
+        return error
+    base = type(error)
+    compat = _COMPAT_CLASSES.get((base, sdk))
+    if compat is None:
+        try:
+            compat = type(
+                base.__name__,
+                (base, sdk),
+                {
+                    "__module__": base.__module__,
+                    "__qualname__": base.__qualname__,
+                    "__doc__": base.__doc__,
+                    "__init__": StorageError.__init__,
+                    "__str__": StorageError.__str__,
+                    # Pickles as the plain project class (the dynamic class is not importable).
+                    "__reduce__": lambda self: (_rebuild, (base, self.args, dict(self.__dict__))),
+                },
+            )
+        except TypeError:  # incompatible layouts: keep the project's error
+            return error
+        _COMPAT_CLASSES[(base, sdk)] = compat
+    new = compat(*error.args)
+    new.__dict__.update(error.__dict__)
+    for name, value in attributes.items():
+        setattr(new, name, value)
+    return new
+
+
+class drop_hidden_context:
+    """Context manager: a ``prefect_storage`` error leaving the block loses every
+    ``__context__`` its chain hides (``raise ... from None`` only hides the exception
+    being handled; it stays reachable, and an SDK's exception may hold a URL with a
+    token). Explicit causes (``raise ... from exc``) are kept."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> bool:
+        seen: set[int] = set()
+        link = exc if isinstance(exc, StorageError) else None
+        while link is not None and id(link) not in seen:
+            seen.add(id(link))
+            if link.__suppress_context__:
+                link.__context__ = None
+            link = link.__cause__ or link.__context__
+        return False

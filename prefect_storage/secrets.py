@@ -12,10 +12,12 @@ A name is looked up, first hit wins, in:
 
 1. the environment variable ``NAME``;
 2. the secrets an agent passed to the current run (:func:`run_secrets`);
-3. the classic ``PREFECT__CONTEXT__SECRETS__NAME`` environment variable;
-4. the ``[context.secrets]`` table of ``<home>/config.toml`` (refused when group or
+3. the ``secrets`` of the run context, the classic way to give local secrets:
+   ``with prefect_storage.context(secrets={"NAME": "value"}): ...``;
+4. the classic ``PREFECT__CONTEXT__SECRETS__NAME`` environment variable;
+5. the ``[context.secrets]`` table of ``<home>/config.toml`` (refused when group or
    world readable);
-5. secret providers, such as AWS Secrets Manager, enabled with
+6. secret providers, such as AWS Secrets Manager, enabled with
    ``PREFECT_STORAGE_SECRET_PROVIDERS=aws-secrets-manager`` or :func:`add_secret_provider`.
 
 Every value resolved here is remembered for the life of the process and replaced
@@ -93,16 +95,32 @@ def _forms(value: str) -> set[str]:
     return {f for f in forms if len(f) >= MIN_REDACTED_LENGTH}
 
 
+_pattern: re.Pattern[str] | None = None
+
+
+def _whole(value: str) -> str:
+    """A regex for ``value`` as a whole token: an edge that is a letter, digit or ``_``
+    must not touch another one, so the secret ``conn`` never garbles ``connect``."""
+    pattern = re.escape(value)
+    if re.match(r"\w", value[0]):
+        pattern = r"(?<!\w)" + pattern
+    if re.match(r"\w", value[-1]):
+        pattern += r"(?!\w)"
+    return pattern
+
+
 def remember_secret(value: str) -> None:
     """Register ``value`` (and the forms it takes in text) so :func:`redact` hides it from now on."""
-    global _revealed_sorted
+    global _revealed_sorted, _pattern
     if not isinstance(value, str) or len(value) < MIN_REDACTED_LENGTH or value in _revealed:
         return
     forms = _forms(value)
     with _revealed_lock:
         _revealed.update(forms)
-        # Longest first, so a secret that contains another is hidden whole.
+        # Longest first, so a secret that contains another is hidden whole (the regex
+        # alternation takes the first alternative that matches).
         _revealed_sorted = tuple(sorted(_revealed, key=len, reverse=True))
+        _pattern = re.compile("|".join(_whole(v) for v in _revealed_sorted))
 
 
 def has_revealed_secrets() -> bool:
@@ -111,13 +129,14 @@ def has_revealed_secrets() -> bool:
 
 
 def redact(text: str) -> str:
-    """Return ``text`` with every secret value resolved in this process replaced by ``***``."""
-    if not _revealed_sorted or not isinstance(text, str):
+    """Return ``text`` with every secret value resolved in this process replaced by ``***``.
+
+    Values are replaced as whole tokens only (never inside a longer word), longest first.
+    """
+    pattern = _pattern
+    if pattern is None or not isinstance(text, str):
         return text
-    for value in _revealed_sorted:
-        if value in text:
-            text = text.replace(value, REDACTED)
-    return text
+    return pattern.sub(REDACTED, text)
 
 
 def get_logger(name: str) -> logging.Logger:
@@ -240,6 +259,18 @@ def _secrets_from_file() -> dict[str, Any]:
     return table
 
 
+def _context_secrets() -> Mapping[str, Any]:
+    """``context.secrets`` of the current run. Reached through the package attribute
+    (``prefect_storage.context``), which is already loaded whenever a context is set,
+    so this ground-floor module imports nothing above it."""
+    import sys
+
+    package = sys.modules.get("prefect_storage")
+    context = getattr(package, "context", None)
+    values = context.get("secrets") if context is not None and hasattr(context, "get") else None
+    return values if isinstance(values, Mapping) else {}
+
+
 def _lookup(name: str, *, include_plain_env: bool) -> tuple[Any, list[str]]:
     """Walk the chain; return (value or None, descriptions of the places searched)."""
     searched: list[str] = []
@@ -251,6 +282,10 @@ def _lookup(name: str, *, include_plain_env: bool) -> tuple[Any, list[str]]:
     run_values = _run_secrets.get()
     if name in run_values:
         return run_values[name], searched
+    searched.append("the run context's secrets (prefect_storage.context(secrets=...))")
+    context_values = _context_secrets()
+    if name in context_values:
+        return context_values[name], searched
     classic = f"PREFECT__CONTEXT__SECRETS__{name}"
     searched.append(f"environment variable {classic}")
     if classic in os.environ:

@@ -182,6 +182,7 @@ class DockerLauncher:
             logs=logs,
             exit_code=exit_code,
             timed_out=timed_out,
+            results=list(outcome.get("results") or []),
         )
 
     def __repr__(self) -> str:

@@ -10,6 +10,42 @@ from prefect_storage.exceptions import SecretNotFoundError
 
 SECRET_ENV_PREFIX = "PREFECT__CONTEXT__SECRETS__"
 
+#: The project's own sensitive settings: never passed to a run, whatever the flags say.
+SENSITIVE_VARIABLES = (
+    "PREFECT_STORAGE_SIGNING_KEY",  # would let flow code forge signed flow files
+    "PREFECT_STORAGE_REGISTRY_URL",  # may carry the database password; runs use the broker
+    "PREFECT_STORAGE_BLOCKS_KEY",  # decrypts every secret block in the registry
+    "PREFECT_STORAGE_RUN_BROKER",  # set per run by the agent, never inherited
+    "PREFECT_STORAGE_RUN_TOKEN",
+)
+
+#: What a run gets from the agent's environment even with ``--no-pass-env``: enough for
+#: a process to find programs, its home folder, temp space, locale and time zone.
+BASIC_VARIABLES = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
+
+
+def agent_environment(
+    environ: Mapping[str, str],
+    pass_env: bool = True,
+    allow: Iterable[str] = (),
+    hidden: Iterable[str] = (),
+) -> dict[str, str]:
+    """The part of the agent's environment a run inherits.
+
+    By default everything (as classic agents did: flows rely on database URLs and cloud
+    credentials there) except :data:`SENSITIVE_VARIABLES` and the ``hidden`` names the
+    agent was told are secret (also in their ``PREFECT__CONTEXT__SECRETS__`` form).
+    With ``pass_env=False`` only :data:`BASIC_VARIABLES` and the ``allow`` names pass.
+    """
+    never = set(SENSITIVE_VARIABLES) | set(hidden)
+    never |= {f"{SECRET_ENV_PREFIX}{name}" for name in list(never)}
+    if pass_env:
+        chosen = dict(environ)
+    else:
+        wanted = set(BASIC_VARIABLES) | set(allow)
+        chosen = {k: v for k, v in environ.items() if k in wanted}
+    return {k: v for k, v in chosen.items() if k not in never}
+
 
 class RunSecretError(Exception):
     """A secret the flow's storage lists could not be resolved by the agent."""
@@ -24,6 +60,11 @@ def resolve_storage_secrets(storage: Mapping[str, Any]) -> dict[str, str]:
 
     values: dict[str, str] = {}
     for name in storage.get("secrets") or []:
+        if name in SENSITIVE_VARIABLES:
+            raise RunSecretError(
+                f"Flow secret {name!r} is one of the agent's own sensitive settings, which no flow run receives; "
+                "give the flow a secret of its own."
+            )
         try:
             values[name] = secrets.resolve(name)
         except SecretNotFoundError as exc:

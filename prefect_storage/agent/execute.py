@@ -26,6 +26,7 @@ Run it as ``python -m prefect_storage.agent.execute < spec.json``.
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import sys
@@ -64,6 +65,8 @@ def run_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     except Exception as exc:
         message = f"Failed to load flow from storage: {exc}"
         return {"state": "Failed", "message": message + load_hint(message), "tasks": []}
+    scheduled = spec.get("scheduled_start_time")  # the time a scheduled run was due (classic context key)
+    run_context = {"scheduled_start_time": datetime.datetime.fromisoformat(scheduled)} if scheduled else {}
     try:
         # the classic Flow.run loop: retries wait their delay; the scheduler made this run
         state = flow.run(
@@ -71,6 +74,7 @@ def run_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
             run_on_schedule=False,
             checkpoint=spec.get("checkpoint"),
             flow_run_id=spec.get("flow_run_id"),
+            **({"context": run_context} if run_context else {}),
         )
     except Exception as exc:  # the runner turns task errors into states; this is a bug or a bad spec
         return {"state": "Failed", "message": f"Failed to run flow: {exc!r}", "tasks": []}
@@ -84,7 +88,49 @@ def run_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
         }
         for task, task_state in (state.result or {}).items()
     ]
-    return {"state": "Success" if state.is_successful() else "Failed", "message": state.message, "tasks": tasks}
+    results = [
+        entry
+        for task, task_state in (state.result or {}).items()
+        for entry in task_results(flow.slugs.get(task, task.slug), task_state)
+    ]
+    return {
+        "state": "Success" if state.is_successful() else "Failed",
+        "message": state.message,
+        "tasks": tasks,
+        "results": results,
+    }
+
+
+MAX_RESULT_BYTES = 1_000_000
+
+
+def task_results(slug: str | None, task_state: Any, map_index: int = -1) -> list[dict[str, Any]]:
+    """The records ``get_task_run_result`` reads back: state, location and, for a
+    successful task, its value pickled with cloudpickle (base64) when it is small."""
+    import base64
+
+    import cloudpickle
+
+    if slug is None:
+        return []
+    value = None
+    if task_state.is_successful():
+        try:
+            raw = cloudpickle.dumps(task_state.result)
+        except Exception:  # an unpicklable result can still be read from its location
+            raw = None
+        if raw is not None and len(raw) <= MAX_RESULT_BYTES:
+            value = base64.b64encode(raw).decode()
+    entries = [{
+        "slug": slug,
+        "map_index": map_index,
+        "state": type(task_state).__name__,
+        "location": getattr(task_state, "location", None),
+        "value": value,
+    }]
+    for index, child in enumerate(getattr(task_state, "map_states", None) or []):
+        entries.extend(task_results(slug, child, index))
+    return entries
 
 
 def parse_outcome(stdout: str) -> dict[str, Any] | None:
@@ -95,7 +141,8 @@ def parse_outcome(stdout: str) -> dict[str, Any] | None:
     return None
 
 
-def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+def run_main(spec: Mapping[str, Any], stdout: TextIO = sys.stdout) -> int:
+    """Configure redacted logging to standard error, run ``spec``, print its outcome line."""
     from prefect_storage.log import RedactingFilter
 
     handler = logging.StreamHandler(sys.stderr)
@@ -103,12 +150,53 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     logging.getLogger().setLevel(logging.INFO)
-    outcome = run_spec(json.load(stdin))
+    _verify_signatures_through_agent()
+    outcome = run_spec(spec)
     from prefect_storage.secrets import redact
 
     stdout.write(OUTCOME_MARKER + redact(json.dumps(outcome, default=repr)) + "\n")
     stdout.flush()
     return 0
+
+
+def _verify_signatures_through_agent() -> None:
+    """A run never holds the agent's signing key: when its agent serves a broker, signed
+    flows are checked by asking the agent (which answers yes or no, nothing more)."""
+    import base64
+    import os
+
+    from prefect_storage import config
+
+    broker, token = os.environ.get("PREFECT_STORAGE_RUN_BROKER"), os.environ.get("PREFECT_STORAGE_RUN_TOKEN")
+    if not broker or not token or os.environ.get(config.SIGNING_KEY_SECRET):
+        return
+    from prefect_storage.registry.client import BrokerClient
+    from prefect_storage.serialization import flow_pickle
+
+    client = BrokerClient(broker, token)
+    answer: dict[str, bool] = {}
+
+    def configured() -> bool:
+        if "configured" not in answer:
+            answer["configured"] = bool(client.call("signing_configured"))
+        return answer["configured"]
+
+    def verify(message: bytes, signature: str) -> bool:
+        return bool(client.call("verify_signature", message=base64.b64encode(message).decode(), signature=signature))
+
+    flow_pickle.set_signature_verifier(verify, configured)
+
+
+def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    spec = json.load(stdin)
+    lifeline = spec.pop("lifeline_fd", None)
+    if isinstance(lifeline, int):  # started by a local agent: die (with our children) when it does
+        import threading
+
+        from prefect_storage.agent.zygote import watch_lifeline
+
+        threading.Thread(target=watch_lifeline, args=(lifeline,), daemon=True).start()
+    return run_main(spec, stdout)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,15 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from prefect_storage.agent.environment import RunSecretError, resolve_storage_secrets, run_environment
+from prefect_storage.agent.environment import (
+    RunSecretError,
+    agent_environment,
+    resolve_storage_secrets,
+    run_environment,
+)
 from prefect_storage.agent.launcher import Launcher, LaunchOutcome, ProcessLauncher
 from prefect_storage.agent.logs import agent_entry, parse_logs
+from prefect_storage.exceptions import RunOwnershipError
 from prefect_storage.registry.errors import is_transient
 from prefect_storage.registry.repository import FAILED, FlowRun, Registry
 from prefect_storage.secrets import get_logger, redact
@@ -35,6 +41,11 @@ class LocalAgent:
         launcher: how runs are started (default: :class:`ProcessLauncher`).
         import_paths: folders appended to the runs' ``PYTHONPATH``.
         env: extra environment variables for every run.
+        pass_env: give runs the agent's environment (minus the project's sensitive
+            settings and ``secret_env``); ``False`` passes only basic variables
+            (``PATH``, ``HOME``, locale...) and the ``env_allow`` names.
+        env_allow: names of the agent's variables runs get with ``pass_env=False``.
+        secret_env: names of the agent's variables no run may see.
         max_registry_outage: seconds the agent keeps retrying an unreachable
             registry before giving up.
         heartbeat_interval: seconds between the heartbeats the agent records for
@@ -58,6 +69,9 @@ class LocalAgent:
         max_registry_outage: float = 300.0,
         heartbeat_interval: float = 10.0,
         lost_run_after: float = 120.0,
+        pass_env: bool = True,
+        env_allow: Iterable[str] = (),
+        secret_env: Iterable[str] = (),
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1.")
@@ -67,12 +81,17 @@ class LocalAgent:
         self.poll_interval = poll_interval
         self.timeout = timeout
         self.launcher: Launcher = launcher or ProcessLauncher()
+        self._owns_launcher = launcher is None  # a launcher the caller passed is the caller's to close
         self.import_paths = list(import_paths)
         self.env = dict(env or {})
         self.name = name or f"local-agent-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.max_registry_outage = max_registry_outage
         self.heartbeat_interval = heartbeat_interval
         self.lost_run_after = lost_run_after
+        self.pass_env = pass_env
+        self.env_allow = list(env_allow)
+        self.secret_env = list(secret_env)
+        self.broker: Any = None
         self._stop = threading.Event()
         self._running: set[str] = set()
         self._running_lock = threading.Lock()
@@ -87,6 +106,14 @@ class LocalAgent:
         """Run until :meth:`stop` (or, with ``once``, until no claimable run is left);
         return the number of runs executed."""
         logger.info("Agent %s started with labels %s", self.name, sorted(self.labels))
+        self._fail_own_lost_runs()
+        if not self.launcher.isolated_environment:
+            from prefect_storage.agent.broker import RunBroker
+
+            self.broker = RunBroker(self.registry, self._with_registry)
+        template_env = getattr(self.launcher, "template_env", "absent")
+        if template_env is None:  # the warm template starts with the runs' base environment, nothing more
+            self.launcher.template_env = self._base_environment()  # type: ignore[attr-defined]
         beating = threading.Event()
         heart = threading.Thread(target=self._heartbeats, args=(beating,), name="agent-heartbeat", daemon=True)
         heart.start()
@@ -95,6 +122,12 @@ class LocalAgent:
         finally:
             beating.set()
             heart.join()
+            if self.broker is not None:
+                self.broker.stop()
+                self.broker = None
+            close = getattr(self.launcher, "close", None)
+            if close is not None and self._owns_launcher:
+                close()
         logger.info("Agent %s stopped after %d runs", self.name, executed)
         return executed
 
@@ -124,7 +157,32 @@ class LocalAgent:
                 executed += 1
         return executed
 
+    def _fail_own_lost_runs(self) -> None:
+        """Fail the Running runs of this agent's earlier life on this host: runs recorded
+        under this agent's name, or under a default-named agent of this host whose
+        process is gone (it was killed, and its children died with it)."""
+        host_prefix = f"local-agent-{socket.gethostname()}-"
+        try:
+            candidates = self._with_registry(lambda: self.registry.running_runs_by_agent(host_prefix))
+            if not self.name.startswith(host_prefix):
+                candidates += self._with_registry(lambda: self.registry.running_runs_by_agent(self.name))
+        except Exception as exc:
+            logger.warning("Could not look for this host's lost runs (%s)", type(exc).__name__)
+            return
+        for run_id, agent in candidates:
+            if agent != self.name and (not agent.startswith(host_prefix) or _agent_process_alive(agent, host_prefix)):
+                continue
+            message = (
+                f"The agent {agent!r} running this flow run stopped (it was killed or restarted on this host), and the "
+                "run's process died with it, so the run did not finish. Check the flow's effects and run it again."
+            )
+            if self._with_registry(lambda r=run_id, a=agent, m=message: self.registry.fail_run_of_agent(r, a, m)):
+                logger.warning("Flow run %s was lost when agent %s stopped: marked Failed", run_id, agent)
+
     def _claim(self, limit: int) -> list[FlowRun]:
+        from prefect_storage.registry.schedules import scheduler_step
+
+        self._with_registry(lambda: scheduler_step(self.registry))  # keep the schedules' next runs created
         lost = self._with_registry(lambda: self.registry.fail_lost_runs(self.lost_run_after))
         for run_id in lost:
             logger.warning("Flow run %s lost its agent (no heartbeat for %gs): marked Failed", run_id, self.lost_run_after)
@@ -160,13 +218,19 @@ class LocalAgent:
                 self._running.discard(run.id)
         return outcome
 
+    def _base_environment(self) -> dict[str, str]:
+        return agent_environment(os.environ, self.pass_env, self.env_allow, self.secret_env)
+
     def _launch(self, run: FlowRun) -> LaunchOutcome:
         refusal = self.launcher.refusal(str(run.storage.get("type")))
         if refusal is not None:
             return LaunchOutcome(FAILED, refusal, [], "")
-        secrets = resolve_storage_secrets(run.storage)
         flow = self._with_registry(lambda: self.registry.get_flow(run.flow_id))
         run_config = flow.serialized.get("run_config") or {}
+        refusal = run_config_refusal(run_config, self.launcher)
+        if refusal is not None:
+            return LaunchOutcome(FAILED, refusal, [], "")
+        secrets = resolve_storage_secrets(run.storage)
         spec: dict[str, Any] = {
             "flow_run_id": run.id,
             "flow_name": run.flow_name,
@@ -174,20 +238,28 @@ class LocalAgent:
             "parameters": run.parameters,
             "checkpoint": True,
         }
+        if run.scheduled_start_time is not None:  # a late run still sees the time it was scheduled for
+            spec["scheduled_start_time"] = run.scheduled_start_time.isoformat()
         if run_config.get("working_dir"):
             spec["working_dir"] = run_config["working_dir"]
         if run_config.get("image"):
             spec["image"] = run_config["image"]  # DockerRun: where a container launcher runs it
         isolated = self.launcher.isolated_environment
         env = run_environment(
-            {} if isolated else os.environ,
+            {} if isolated else self._base_environment(),
             secrets,
             run_env={**self.env, **(run_config.get("env") or {})},
             import_paths=self.import_paths,
             context={"flow_run_id": run.id, "flow_id": run.flow_id},
             python_path=not isolated,
         )
-        return self.launcher.launch(spec, env, self.timeout)
+        broker_env = self.broker.open_run(run.id) if self.broker is not None else {}
+        env.update(broker_env)
+        try:
+            return self.launcher.launch(spec, env, self.timeout)
+        finally:
+            if self.broker is not None:
+                self.broker.close_run(broker_env)
 
     def _record(self, run: FlowRun, outcome: LaunchOutcome, started: list[Any]) -> None:
         message = redact(outcome.message or "")
@@ -198,7 +270,16 @@ class LocalAgent:
             self._with_registry(lambda: self.registry.write_logs(run.id, entries))
         except Exception:  # losing logs must not lose the run's state
             logger.exception("Could not store the logs of flow run %s", run.id)
-        self._with_registry(lambda: self.registry.set_flow_run_state(run.id, outcome.state, message, tasks))
+        if outcome.results:
+            try:
+                self._with_registry(lambda: self.registry.save_task_results(run.id, outcome.results))
+            except Exception:  # losing results must not lose the run's state
+                logger.exception("Could not store the task results of flow run %s", run.id)
+        try:
+            self._with_registry(lambda: self.registry.set_flow_run_state(run.id, outcome.state, message, tasks, agent=self.name))
+        except RunOwnershipError as exc:
+            logger.warning("%s", exc)
+            return
         log = logger.info if outcome.state == "Success" else logger.warning
         log("Flow run %s (%s) finished: %s %s", run.id, run.flow_name, outcome.state, message)
 
@@ -216,3 +297,40 @@ class LocalAgent:
                 logger.warning("Registry unreachable (%s); retrying in %.1fs", type(exc).__name__, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 10.0)
+
+
+#: Run config types and the agent that launches them (classic Prefect 1.x agents).
+AGENT_KINDS = {
+    "KubernetesRun": "a Kubernetes agent (classic `prefect agent kubernetes start`)",
+    "ECSRun": "an ECS agent (classic `prefect agent ecs start`)",
+    "VertexRun": "a Vertex AI agent (classic `prefect agent vertex start`)",
+}
+
+
+def run_config_refusal(run_config: dict[str, Any], launcher: Launcher) -> str | None:
+    """Why this agent cannot launch a run with ``run_config``, naming the agent kind
+    that can, or ``None``."""
+    kind = str(run_config.get("type") or "UniversalRun")
+    if kind in AGENT_KINDS:
+        return (
+            f"This flow's run config is {kind}, which needs {AGENT_KINDS[kind]}; prefect-storage's local and docker "
+            f"agents cannot launch it. Hint: give the flow a LocalRun or UniversalRun (DockerRun for "
+            f"`prefect-storage agent docker`) and re-register it, or run it where {kind} is supported."
+        )
+    if kind not in {"UniversalRun", "LocalRun", "DockerRun"}:
+        return f"Unsupported run config type {kind!r}: this agent launches UniversalRun, LocalRun and DockerRun flows."
+    return None
+
+
+def _agent_process_alive(agent: str, host_prefix: str) -> bool:
+    """For a default agent name ``local-agent-<host>-<pid>-<hex>`` of this host: is that pid alive?"""
+    pid_text = agent[len(host_prefix):].split("-", 1)[0]
+    if not pid_text.isdigit():
+        return True  # not a name we can check: leave it to the heartbeat rule
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

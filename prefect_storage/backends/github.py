@@ -6,7 +6,13 @@ import base64
 from typing import Any
 
 from prefect_storage.backends.optional import require
-from prefect_storage.exceptions import BackendUnavailableError, FlowNotFoundError, StorageAuthError, StorageError
+from prefect_storage.exceptions import (
+    BackendUnavailableError,
+    FlowNotFoundError,
+    StorageAuthError,
+    StorageError,
+    with_sdk_error,
+)
 from prefect_storage.secrets import find, render, resolve
 
 DEFAULT_BASE_URL = "https://api.github.com"
@@ -32,25 +38,36 @@ class GitHubRepo:
         self._repo: Any = None
 
     def _call(self, fn: Any, what: str, missing: str) -> Any:
+        """Run one API call; a failure becomes a typed error. A missing repo, ref or
+        file is also a ``github.UnknownObjectException``, as classic GitHub storage raised."""
         github = require("github", extra="github")
         requests = require("requests", extra="github")
         try:
             return fn()
         except github.BadCredentialsException:
-            raise StorageAuthError(
+            error: StorageError = StorageAuthError(
                 f"GitHub refused the token while {what} ({self.base_url}). Hint: check the access token secret "
                 "(or GITHUB_ACCESS_TOKEN) and that it may read this repository."
-            ) from None
-        except github.UnknownObjectException:
-            raise FlowNotFoundError(missing) from None
+            )
         except github.GithubException as exc:
-            if exc.status in (404, 422):
-                raise FlowNotFoundError(missing) from None
-            if exc.status == 403:
-                raise StorageAuthError(f"GitHub denied access while {what}: {exc.data}. Hint: check the token's scopes.") from None
-            raise StorageError(f"GitHub error while {what}: {exc.status} {exc.data}") from None
+            if isinstance(exc, github.UnknownObjectException) or exc.status in (404, 422):
+                error = with_sdk_error(
+                    FlowNotFoundError(missing),
+                    "github",
+                    "UnknownObjectException",
+                    _GithubException__status=exc.status,
+                    _GithubException__data=exc.data,
+                    _GithubException__headers=None,
+                    _GithubException__message=None,
+                )
+            elif exc.status == 403:
+                error = StorageAuthError(f"GitHub denied access while {what}: {exc.data}. Hint: check the token's scopes.")
+            else:
+                error = StorageError(f"GitHub error while {what}: {exc.status} {exc.data}")
         except requests.RequestException as exc:
-            raise BackendUnavailableError(f"GitHub ({self.base_url}) could not be reached while {what}: {exc}") from None
+            error = BackendUnavailableError(f"GitHub ({self.base_url}) could not be reached while {what}: {exc}")
+        # Raised outside the except block: nothing of the SDK's exception is chained.
+        raise error
 
     @property
     def repo(self) -> Any:
@@ -68,9 +85,11 @@ class GitHubRepo:
             lambda: self.repo.get_commit(name).sha, f"resolving {name!r}", f"Ref {name!r} not found in repo {self.name!r}."
         )
 
-    def read(self, path: str, commit: str) -> bytes:
-        """The bytes of ``path`` at ``commit``; files over the inline limit come through the git blob API."""
-        missing = f"File {path!r} not found in repo {self.name!r}, ref {commit!r}."
+    def read(self, path: str, commit: str, ref: str | None = None) -> bytes:
+        """The bytes of ``path`` at ``commit``; files over the inline limit come through the git blob API.
+        ``ref`` is what the user asked for (a branch, a tag), named in messages."""
+        shown = f"ref {ref!r} (commit {commit})" if ref and ref != commit else f"ref {commit!r}"
+        missing = f"File {path!r} not found in repo {self.name!r}, {shown}."
         content = self._call(lambda: self.repo.get_contents(path, ref=commit), f"reading {path!r}", missing)
         if isinstance(content, list) or content.type != "file":
             raise FlowNotFoundError(f"{path!r} in repo {self.name!r} is a directory, not a flow script.")

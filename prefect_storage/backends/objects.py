@@ -57,7 +57,10 @@ class ObjectStore(abc.ABC):
         except StorageError:
             raise
         except Exception as exc:
-            raise self.translate(exc, key, what) from None
+            error = self.translate(exc, key, what)
+        # Raised outside the except block, so the SDK's exception is not chained as
+        # __context__ ("from None" only hides it): its text may hold a URL with a token.
+        raise error
 
     @abc.abstractmethod
     def translate(self, exc: BaseException, key: str, what: str) -> BaseException:

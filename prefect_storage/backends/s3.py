@@ -9,7 +9,7 @@ connections are retried; auth and not-found errors surface at once, translated.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from prefect_storage.backends import aws
 from prefect_storage.backends.objects import BucketNotFoundError, ObjectStore
@@ -19,6 +19,7 @@ from prefect_storage.exceptions import (
     FlowStorageError,
     StorageAuthError,
     StorageError,
+    with_sdk_error,
 )
 
 # One attempt per botocore call (our retry wraps it); a pool large enough for concurrent builds.
@@ -100,9 +101,33 @@ class S3Store(ObjectStore):
 
     # -- transport ------------------------------------------------------------------
 
+    #: ``ETag``, ``LastModified`` and ``VersionId`` of the object the last get read (or
+    #: found unchanged), for the classic "Flow successfully downloaded" log line
+    last_object: dict[str, object] | None = None
+
+    #: what this process last learnt of each object (a 304 may omit some headers)
+    _known_objects: ClassVar[dict[str, dict[str, object]]] = {}
+
+    def _remember(self, response: dict[str, object], key: str) -> None:
+        self.last_object = {k: response.get(k) for k in ("ETag", "LastModified", "VersionId")}
+        self._known_objects[self.cache_key(key)] = self.last_object
+
+    def _remember_headers(self, exc: BaseException, key: str) -> None:
+        headers = (getattr(exc, "response", None) or {}).get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        seen = {
+            "ETag": headers.get("etag"),
+            "LastModified": headers.get("last-modified"),
+            "VersionId": headers.get("x-amz-version-id"),
+        }
+        known = self._known_objects.get(self.cache_key(key), {})
+        if known.get("ETag") in (None, seen["ETag"]):
+            seen = {k: v if v is not None else known.get(k) for k, v in seen.items()}
+        self.last_object = seen
+
     def get(self, key: str) -> tuple[bytes, str]:
         def fetch() -> tuple[bytes, str]:
             response = self.client.get_object(Bucket=self.container, Key=key)
+            self._remember(response, key)
             return response["Body"].read(), response.get("ETag", "")
 
         return self._call(fetch, key, "download")  # type: ignore[return-value]
@@ -114,8 +139,10 @@ class S3Store(ObjectStore):
             except Exception as exc:
                 code, status = error_code(exc)
                 if code == "304" or status == 304:
+                    self._remember_headers(exc, key)
                     return None
                 raise
+            self._remember(response, key)
             return response["Body"].read(), response.get("ETag", "")
 
         return self._call(fetch, key, "download")  # type: ignore[return-value]
@@ -149,7 +176,20 @@ class S3Store(ObjectStore):
 
 
     def translate(self, exc: BaseException, key: str, what: str) -> BaseException:
-        """A typed, actionable error for a failed S3 call (never holding a secret)."""
+        """A typed, actionable error for a failed S3 call (never holding a secret).
+
+        When boto3 raised a ``ClientError``, the typed error is one too (classic S3
+        storage let it through), with the same ``response`` and ``operation_name``.
+        """
+        error = self._typed_error(exc, key, what)
+        response = getattr(exc, "response", None)
+        if isinstance(error, StorageError) and isinstance(response, dict) and hasattr(exc, "operation_name"):
+            return with_sdk_error(
+                error, "botocore.exceptions", "ClientError", response=response, operation_name=getattr(exc, "operation_name", what)
+            )
+        return error
+
+    def _typed_error(self, exc: BaseException, key: str, what: str) -> BaseException:
         where = self.describe(key)
         code, status = error_code(exc)
         source = aws.credential_source(self.client_options)

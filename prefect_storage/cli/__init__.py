@@ -19,7 +19,7 @@ from prefect_storage.backends.optional import require
 for _needed in ("click", "rich", "sqlalchemy"):
     require(_needed, extra="cli", purpose="the prefect-storage command")
 
-from prefect_storage.cli import agent, build, flows, register, runs, storage_check  # noqa: E402
+from prefect_storage.cli import agent, build, flows, kv, migrate, register, runs, scheduler, storage_check  # noqa: E402
 from prefect_storage.cli.app import cli  # noqa: E402
 
 cli.add_command(register.register)
@@ -28,7 +28,11 @@ cli.add_command(flows.flows)
 cli.add_command(runs.run)
 cli.add_command(runs.runs)
 cli.add_command(agent.agent)
+cli.add_command(scheduler.scheduler)
+flows.flows.add_command(scheduler.schedule)
 cli.add_command(storage_check.storage)
+cli.add_command(migrate.migrate)
+cli.add_command(kv.kv)
 
 
 def main() -> None:

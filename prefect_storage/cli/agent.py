@@ -25,7 +25,18 @@ def _agent_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option("--poll-interval", type=float, default=2.0, show_default=True, help="Seconds between polls."),
         click.option("--concurrency", type=click.IntRange(min=1), default=1, show_default=True, help="Runs executed at once."),
         click.option("--timeout", type=float, default=None, help="Kill a run after this many seconds (run Failed)."),
-        click.option("-e", "--env", "env", multiple=True, metavar="KEY=VALUE", help="Environment variable for every run."),
+        click.option(
+            "-e", "--env", "env", multiple=True, metavar="KEY=VALUE|NAME",
+            help="KEY=VALUE: a variable for every run. NAME: pass the agent's own NAME (with --no-pass-env).",
+        ),
+        click.option(
+            "--no-pass-env", is_flag=True,
+            help="Give runs only PATH, HOME, locale, TZ, TMPDIR and the --env NAMEs of the agent's environment.",
+        ),
+        click.option(
+            "--secret-env", "secret_env", multiple=True, metavar="NAME",
+            help="A variable of the agent's environment that no run may see (repeatable).",
+        ),
         click.option("--no-hostname-label", is_flag=True, help="Do not add this machine's host name to the labels."),
         click.option("--name", default=None, help="Agent name recorded on the runs it claims."),
         click.option(
@@ -38,14 +49,19 @@ def _agent_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-def _parse_env(env: tuple[str, ...]) -> dict[str, str]:
-    variables = {}
+def _parse_env(env: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
+    """``--env`` values: ``KEY=VALUE`` pairs set for every run, and bare ``NAME``s of the
+    agent's variables to pass along (the allow-list of ``--no-pass-env``)."""
+    variables, allowed = {}, []
     for item in env:
         key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE.", param_hint="--env")
-        variables[key] = value
-    return variables
+        if not key or not key.replace("_", "").isalnum():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE or a variable NAME.", param_hint="--env")
+        if sep:
+            variables[key] = value
+        else:
+            allowed.append(key)
+    return variables, allowed
 
 
 def _run_agent(state: CliState, launcher: Any, import_paths: tuple[str, ...], **options: Any) -> None:
@@ -53,6 +69,7 @@ def _run_agent(state: CliState, launcher: Any, import_paths: tuple[str, ...], **
 
     if logging.getLogger("prefect_storage").level > logging.INFO:
         _configure_logging(logging.INFO)
+    variables, allowed = _parse_env(options["env"])
     runner = LocalAgent(
         state.registry,
         labels=options["labels"],
@@ -60,7 +77,10 @@ def _run_agent(state: CliState, launcher: Any, import_paths: tuple[str, ...], **
         poll_interval=options["poll_interval"],
         timeout=options["timeout"],
         import_paths=import_paths,
-        env=_parse_env(options["env"]),
+        env=variables,
+        pass_env=not options["no_pass_env"],
+        env_allow=allowed,
+        secret_env=options["secret_env"],
         hostname_label=not options["no_hostname_label"],
         name=options["name"],
         lost_run_after=options["lost_run_after"],
@@ -72,6 +92,10 @@ def _run_agent(state: CliState, launcher: Any, import_paths: tuple[str, ...], **
     except KeyboardInterrupt:
         runner.stop()
         executed = None
+    finally:
+        close = getattr(launcher, "close", None)
+        if close is not None:
+            close()
     if executed is not None:
         click.echo(f"Agent {runner.name} executed {executed} flow run(s).")
 
@@ -79,12 +103,13 @@ def _run_agent(state: CliState, launcher: Any, import_paths: tuple[str, ...], **
 @agent.command("local")
 @_agent_options
 @click.option("-p", "--import-path", "import_paths", multiple=True, help="Folder appended to the runs' PYTHONPATH.")
+@click.option("--cold-start", is_flag=True, help="Start a new Python interpreter per run instead of forking a warm template.")
 @click.pass_obj
-def local(state: CliState, import_paths: tuple[str, ...], **options: Any) -> None:
+def local(state: CliState, import_paths: tuple[str, ...], cold_start: bool, **options: Any) -> None:
     """Claim Scheduled runs whose labels this agent covers and run each in a child process."""
     from prefect_storage.agent.launcher import ProcessLauncher
 
-    _run_agent(state, ProcessLauncher(), import_paths, **options)
+    _run_agent(state, ProcessLauncher(warm=not cold_start), import_paths, **options)
 
 
 @agent.command("docker")

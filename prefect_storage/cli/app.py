@@ -9,9 +9,12 @@ from typing import Any
 
 import click
 
+from prefect_storage.exceptions import StorageError
 from prefect_storage.registry.engine import REGISTRY_URL_ENV
 
 EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_REGISTRY = 1, 2, 3, 4
+#: an unexpected exception: a bug (the BSD sysexits EX_SOFTWARE code)
+EXIT_BUG = 70
 
 
 class NotFound(click.ClickException):
@@ -20,6 +23,16 @@ class NotFound(click.ClickException):
 
 class RegistryUnavailable(click.ClickException):
     exit_code = EXIT_REGISTRY
+
+
+class BadConfiguration(click.ClickException):
+    exit_code = EXIT_USAGE
+
+
+class InternalError(click.ClickException):
+    """An exception no command expected: a bug. The only case that shows a traceback."""
+
+    exit_code = EXIT_BUG
 
 
 @dataclasses.dataclass
@@ -58,6 +71,32 @@ class _Group(click.Group):
                 f"Cannot reach the registry{f' at {public_url(url)}' if url else ''}: {exc.orig or exc}. "
                 f"Check --registry / ${REGISTRY_URL_ENV}."
             ) from None
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except StorageError as exc:
+            raise _storage_error(exc) from None
+        except Exception as exc:
+            import traceback
+
+            from prefect_storage.secrets import redact
+
+            text = redact("".join(traceback.format_exception(exc)))
+            raise InternalError(
+                f"Internal error: this is a bug in prefect_storage, not a problem with your input. Please report it "
+                f"with this traceback:\n{text}"
+            ) from None
+
+
+def _storage_error(exc: StorageError) -> click.ClickException:
+    """The documented exit code for a ``prefect_storage`` error (see docs/cli.md)."""
+    from prefect_storage.exceptions import FlowNotFoundError, StorageConfigError, UnknownFlowError
+
+    message = str(exc)
+    if isinstance(exc, StorageConfigError):
+        return BadConfiguration(message)
+    if isinstance(exc, (UnknownFlowError, FlowNotFoundError)):
+        return NotFound(message)
+    return click.ClickException(message)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -106,13 +106,14 @@ def list_runs(state: CliState, flow: str | None, run_state: str | None, limit: i
         return
     print_table(
         "Flow runs",
-        ["ID", "FLOW", "VERSION", "STATE", "AGENT", "CREATED", "DURATION", "MESSAGE"],
+        ["ID", "FLOW", "VERSION", "STATE", "SCHEDULED FOR", "AGENT", "CREATED", "DURATION", "MESSAGE"],
         [
             (
                 r.id[:8],
                 r.flow_name,
                 r.flow_version,
                 r.state,
+                r.scheduled_start_time,
                 r.agent,
                 r.created,
                 f"{(r.ended - r.started).total_seconds():.2f}s" if r.ended and r.started else None,
@@ -136,3 +137,21 @@ def run_logs(state: CliState, run_id: str, as_json: bool) -> None:
         return
     for e in entries:
         click.echo(f"{e.timestamp.astimezone():%Y-%m-%d %H:%M:%S} {e.level:<7} {e.name}: {e.message}")
+
+
+@runs.command("artifacts")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_obj
+def run_artifacts(state: CliState, run_id: str, as_json: bool) -> None:
+    """List the artifacts (links, markdown) the tasks of flow run RUN_ID created."""
+    flow_run = state.registry.get_flow_run(run_id)
+    artifacts = state.registry.list_artifacts(flow_run.id)
+    if as_json:
+        print_json([a.to_json() for a in artifacts])
+        return
+    print_table(
+        f"Artifacts of flow run {flow_run.id[:8]}",
+        ["ID", "TASK", "KIND", "CONTENT", "UPDATED"],
+        [(a.id[:8], a.task_slug, a.kind, a.data, a.updated) for a in artifacts],
+    )

@@ -1,6 +1,7 @@
 """The classic flow model: tasks, parameters, flows, edges, states and run configs."""
 
 from prefect_storage.context import context
+from prefect_storage.core import configuration  # noqa: F401  (puts `config` into the context)
 from prefect_storage.core.edges import Edge
 from prefect_storage.core.flow import Flow
 from prefect_storage.core.parameter import DateTimeParameter, Parameter

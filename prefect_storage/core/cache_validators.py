@@ -24,7 +24,15 @@ Validator = Callable[[Any, dict[str, Any], dict[str, Any]], bool]
 
 
 def tokenize(value: Any) -> str:
-    """A stable digest of ``value`` (its pickle, else its repr) for input comparison."""
+    """A stable digest of ``value`` for input comparison: ``dask.base.tokenize`` when Dask
+    is installed (as in the classic engine, so stored hashes compare equal), else a digest
+    of its pickle (or repr)."""
+    try:
+        from dask.base import tokenize as dask_tokenize
+    except ImportError:
+        pass
+    else:
+        return dask_tokenize(value)  # type: ignore[no-any-return]
     import hashlib
     import pickle
 

@@ -108,6 +108,16 @@ def process_task_defaults(cfg: Config) -> Config:
 config: Config = process_task_defaults(_defaults())
 
 
+def _publish() -> None:
+    # classic: `context.config` is the configuration, from the start of the process
+    from prefect_storage.context import _GLOBAL
+
+    _GLOBAL.setdefault("config", config)
+
+
+_publish()
+
+
 def setting(dotted: str) -> Any:
     """A setting: the config value, or (when ``None``) the environment's."""
     value = config.get_nested(dotted)

@@ -178,7 +178,7 @@ class Flow:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for derived in ("_block_stack", "_upstream_edges", "_downstream_edges", "_slug_values", "_slug_counters", "_order", "_cache"):
+        for derived in ("_block_stack", "_upstream_edges", "_downstream_edges", "_slug_values", "_slug_counters", "_order"):
             state.pop(derived, None)
         state["constants"] = dict(self.constants)
         state["_task_list"] = sorted(self.tasks, key=lambda t: self._order.get(t, 0))
@@ -187,8 +187,11 @@ class Flow:
     def __setstate__(self, state: dict[str, Any]) -> None:
         task_list = state.pop("_task_list", None)
         state["constants"] = collections.defaultdict(dict, state.get("constants") or {})
+        cache = state.pop("_cache", None)
         self.__dict__.update(state)
         self._init_indexes()
+        if cache:
+            self._cache.update(cache)
         if task_list is not None:
             self._order = {t: i for i, t in enumerate(task_list)}
 
@@ -338,7 +341,7 @@ class Flow:
         for t, consts in flow.constants.items():
             self.constants[t].update(consts)
         if merge_reference_tasks:
-            self.set_reference_tasks(self._reference_tasks | flow._reference_tasks)
+            self.set_reference_tasks(self.reference_tasks() | flow.reference_tasks())
         self._cache.clear()
 
     def replace(self, old: Task, new: Task, validate: bool = True) -> None:
@@ -408,17 +411,33 @@ class Flow:
     def downstream_tasks(self, task: Task) -> set[Task]:
         return {e.downstream_task for e in self.edges_from(task)}
 
+    def _memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        # classic memo keys ("root_tasks", ()); cleared by every change to the graph
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._cache[key] = compute()
+            return value
+
     def all_upstream_edges(self) -> dict[Task, set[Edge]]:
-        return {t: set(self._upstream_edges.get(t, ())) for t in self.tasks}
+        """``{task: edges into it}`` for every task (memoised; do not modify)."""
+        return self._memo(  # type: ignore[no-any-return]
+            ("all_upstream_edges", ()), lambda: {t: set(self._upstream_edges.get(t, ())) for t in self.tasks}
+        )
 
     def all_downstream_edges(self) -> dict[Task, set[Edge]]:
-        return {t: set(self._downstream_edges.get(t, ())) for t in self.tasks}
+        """``{task: edges out of it}`` for every task (memoised; do not modify)."""
+        return self._memo(  # type: ignore[no-any-return]
+            ("all_downstream_edges", ()), lambda: {t: set(self._downstream_edges.get(t, ())) for t in self.tasks}
+        )
 
     def root_tasks(self) -> set[Task]:
-        return {t for t in self.tasks if not self._upstream_edges.get(t)}
+        """Tasks with no upstream edge."""
+        return self._memo(("root_tasks", ()), lambda: {t for t in self.tasks if not self._upstream_edges.get(t)})  # type: ignore[no-any-return]
 
     def terminal_tasks(self) -> set[Task]:
-        return {t for t in self.tasks if not self._downstream_edges.get(t)}
+        """Tasks with no downstream edge."""
+        return self._memo(("terminal_tasks", ()), lambda: {t for t in self.tasks if not self._downstream_edges.get(t)})  # type: ignore[no-any-return]
 
     def parameters(self) -> set[Parameter]:
         return {t for t in self.tasks if isinstance(t, Parameter)}
@@ -476,12 +495,11 @@ class Flow:
     def sorted_tasks(self, root_tasks: Iterable[Task] | None = None) -> tuple[Task, ...]:
         """Tasks in dependency order (ties keep the order tasks were added).
         With ``root_tasks``, only those and their downstream tasks."""
-        roots = tuple(root_tasks) if root_tasks is not None else None
-        key = ("sorted", roots)
-        cached = self._cache.get(key)  # type: ignore[call-overload]
-        if cached is not None:
-            return cached  # type: ignore[no-any-return]
-        if roots is not None:
+        roots = tuple(root_tasks or ())
+        key = ("_sorted_tasks", (("root_tasks", roots),))
+        if key in self._cache:
+            return self._cache[key]  # type: ignore[no-any-return]
+        if roots:
             for t in roots:
                 self._check(t)
             wanted: set[Task] = set()
@@ -516,7 +534,7 @@ class Flow:
         if len(result) != len(wanted):
             raise ValueError("Cycle found; flows must be acyclic!")
         value = tuple(result)
-        self._cache[key] = value  # type: ignore[index]
+        self._cache[key] = value
         return value
 
     def validate(self) -> None:
@@ -590,7 +608,9 @@ class Flow:
             from prefect_storage.core.schedules.loop import run_on_schedule as schedule_loop
 
             return schedule_loop(self, lambda params, when: run_once({**parameters, **(params or {})}, when))
-        return run_once(parameters, datetime.datetime.now(datetime.timezone.utc))
+        # a run made by the registry's scheduler keeps the time it was due (schedules helper)
+        due = (kwargs.get("context") or {}).get("scheduled_start_time")
+        return run_once(parameters, due or datetime.datetime.now(datetime.timezone.utc))
 
     def _run(self, parameters: dict[str, Any], scheduled_start_time: datetime.datetime, runner_cls: type, kwargs: dict[str, Any]) -> State:
         """One flow run: runner passes until the state is finished, waiting for retries."""
@@ -601,6 +621,8 @@ class Flow:
         missing = sorted(p.name for p in self.parameters() if p.required and p.name not in parameters)
         if missing:
             raise ValueError(f"Flow.run did not receive the following required parameters: {', '.join(missing)}")
+        if not isinstance(scheduled_start_time, datetime.datetime):  # e.g. a user's context value
+            scheduled_start_time = datetime.datetime.now(datetime.timezone.utc)
         flow_state = kwargs.pop("state", None) or Scheduled(start_time=scheduled_start_time, result={})
         task_states = dict(kwargs.pop("task_states", None) or {})
         flow_run_context = dict(kwargs.pop("context", None) or {})
@@ -629,6 +651,8 @@ class Flow:
             except TypeError:
                 raise
             except Exception as exc:
+                if _current().get("raise_on_exception"):  # utilities.debug.raise_on_exception
+                    raise
                 self.logger.exception(f"Unexpected error occured in {runner_cls.__name__}: {exc!r}")
                 return Failed(f"Unexpected error: {exc!r}", result=exc)
             if not isinstance(flow_state.result, dict) or (isinstance(flow_state, Scheduled) and not flow_state.is_finished() and flow_state.start_time and flow_state.start_time > datetime.datetime.now(datetime.timezone.utc)):
@@ -653,8 +677,8 @@ class Flow:
                 _sleep_until(min(starts), self.logger, "Waiting for next available Task run at %s")
             elif not paused and not any(isinstance(s, (Pending,)) for s in task_states.values()):
                 break
-        if isinstance(flow_state, State) and isinstance(flow_state.result, dict):
-            final = dict(flow_state.result)
+        if isinstance(flow_state, State) and not isinstance(flow_state.result, BaseException):
+            final = dict(flow_state.result) if isinstance(flow_state.result, dict) else {}
             for t in self.tasks:
                 final.setdefault(t, Pending("Task not run."))
             flow_state.result = final
@@ -662,17 +686,25 @@ class Flow:
         return flow_state
 
     def _store_caches(self, task_states: dict[Task, State]) -> None:
+        """Keep this run's unexpired Cached states (mapped children too) in the process-wide
+        ``context.caches``, after the older ones: the first valid candidate wins."""
         from prefect_storage.core.state import Cached, Mapped
 
         caches = _GLOBAL.setdefault("caches", {})
         now = datetime.datetime.now(datetime.timezone.utc)
         for t, s in task_states.items():
-            candidates = list(s.map_states) if isinstance(s, Mapped) else [s]
-            for c in candidates:
-                if isinstance(c, Cached) and t.cache_for is not None:
-                    key = t.cache_key or t.name
-                    kept = [x for x in caches.get(key, []) if x.cached_result_expiration is None or x.cached_result_expiration > now]
-                    caches[key] = [c, *[x for x in kept if x is not c]]
+            if isinstance(s, Cached):
+                new = [s]
+            elif isinstance(s, Mapped):
+                new = [c for c in s.map_states if isinstance(c, Cached)]
+            else:
+                new = []
+            key = t.cache_key or t.name
+            if not new and key not in caches:
+                continue
+            caches[key] = [
+                c for c in caches.get(key, []) + new if c.cached_result_expiration and c.cached_result_expiration > now
+            ]
 
     def visualize(self, flow_state: State | None = None, filename: str | None = None, format: str | None = None, horizontal: bool = False) -> Any:
         """A ``graphviz.Digraph`` of the flow (needs the ``viz`` extra); with ``filename``
@@ -681,18 +713,12 @@ class Flow:
 
         return visualize(self, flow_state=flow_state, filename=filename, format=format, horizontal=horizontal)
 
-    def diagnostics(self, **kwargs: Any) -> dict[str, Any]:
-        """Basic facts about this flow (name, task and edge counts, schedule, storage)."""
-        return {
-            "flow_information": {
-                "name": self.name,
-                "tasks": len(self.tasks),
-                "edges": len(self.edges),
-                "schedule": self.schedule is not None,
-                "storage": type(self.storage).__name__ if self.storage is not None else None,
-                "result": type(self.result).__name__ if self.result is not None else None,
-            }
-        }
+    def diagnostics(self, include_secret_names: bool = False) -> str:
+        """JSON facts for a bug report: system, overridden config keys and ``PREFECT__``
+        variable names, the flow's parts (types and presence only; no values)."""
+        from prefect_storage.core.diagnostics import diagnostic_info
+
+        return diagnostic_info(self, include_secret_names=include_secret_names)
 
     # -- saving to a file ---------------------------------------------------------------
 
@@ -790,7 +816,7 @@ class Flow:
             "type": f"{type(self).__module__}.{type(self).__qualname__}",
             "__version__": __version__,
             "name": self.name,
-            "tasks": [t.serialize() for t in ordered if not isinstance(t, Parameter)],
+            "tasks": [t.serialize() for t in ordered],
             "edges": sorted(
                 (e.serialize() for e in self.edges),
                 key=lambda e: (e["upstream_task"]["slug"], e["downstream_task"]["slug"], e["key"] or ""),

@@ -27,7 +27,14 @@ if TYPE_CHECKING:
     from prefect_storage.core.task import Task
     from prefect_storage.results.base import Result
 
-__all__ = ["FlowRunner", "FlowRunnerInitializeResult", "run_task"]
+__all__ = [
+    "ENDRUN",
+    "FlowRunner",
+    "FlowRunnerInitializeResult",
+    "flatten_mapped_children",
+    "flatten_upstream_state",
+    "run_task",
+]
 
 
 class FlowRunnerInitializeResult(NamedTuple):
@@ -187,11 +194,24 @@ class FlowRunner(Runner):
         context["parameters"] = params
         context["flow_name"] = self.flow.name
         context.setdefault("scheduled_start_time", _now())
-        if "date" in context:
-            context["date"] = _parse_date(context["date"])
-        else:
-            context["date"] = _now()
-        for key, value in _date_context(context["date"]).items():
+        # the formatted dates follow a `date` given in the context (a string is parsed)
+        now = context.get("date")
+        if isinstance(now, str):
+            try:
+                now = _parse_date(now)
+                context["date"] = now
+            except Exception:
+                pass
+        if not isinstance(now, datetime.datetime):
+            if now is not None:
+                self.logger.warning(
+                    "`date` was set in the context manually but could not be parsed into a pendulum `DateTime` "
+                    "object. Additional context variables that rely on the current date i.e `today` and "
+                    "`tomorrow` will be based on the current time instead of the `date` context variable."
+                )
+            now = _now()
+        context.setdefault("date", now)
+        for key, value in _date_context(now).items():
             context.setdefault(key, value)
         slugs = self.flow.slugs
         for task in self.flow.tasks:
@@ -220,6 +240,10 @@ class FlowRunner(Runner):
         self.logger.info("Beginning Flow run for '%s'", self.flow.name)
         run_context = dict(_current())
         run_context.update(context or {})
+        if "config" not in run_context:
+            from prefect_storage.core.configuration import config
+
+            run_context["config"] = config
         if checkpoint is not None:
             run_context["checkpointing"] = checkpoint
         elif "checkpointing" not in run_context:
@@ -232,16 +256,14 @@ class FlowRunner(Runner):
         task_states = dict(task_states or {})
         task_contexts = dict(task_contexts or {})
         return_tasks = set(return_tasks or [])
-        if return_tasks.difference(self.flow.tasks):
-            raise ValueError("Some tasks in return_tasks were not found in the flow.")
         if executor is None:
             executor = self.flow.executor
         if executor is None:
-            from prefect_storage.core.executors.local import LocalExecutor
-
-            executor = LocalExecutor()
+            executor = _default_executor_class()()
         token = None
         try:
+            if return_tasks.difference(self.flow.tasks):
+                raise ValueError("Some tasks in return_tasks were not found in the flow.")
             state, task_states, run_context, task_contexts = self.initialize_run(
                 state, task_states, run_context, task_contexts, parameters or {}
             )
@@ -501,12 +523,34 @@ class FlowRunner(Runner):
         else:
             self.logger.info("Flow run SUCCESS: no reference tasks failed")
             state = Success(message="No reference tasks failed.", result=return_states)
-        handler = self.flow.terminal_state_handler
+        handler = getattr(self.flow, "terminal_state_handler", None)  # flows pickled by older versions lack it
         if handler is not None:
             new_state = handler(self.flow, state, set(expanded_key))
             if new_state is not None:
                 state = new_state
         return state
+
+
+def _default_executor_class() -> type:
+    """``config.engine.executor.default_class`` (a class or a dotted name), else LocalExecutor."""
+    from prefect_storage.core.configuration import config
+    from prefect_storage.core.executors.local import LocalExecutor
+
+    value = config.get_nested("engine.executor.default_class")
+    if isinstance(value, type):
+        return value
+    if not value or value in ("prefect_storage.executors.LocalExecutor", "prefect.executors.LocalExecutor"):
+        return LocalExecutor
+    from prefect_storage.core.serialize import from_qualified_name
+
+    name = "prefect_storage" + value[len("prefect") :] if value.split(".")[0] == "prefect" else value
+    try:
+        return from_qualified_name(name)  # type: ignore[no-any-return]
+    except Exception:
+        import warnings
+
+        warnings.warn(f"Could not import {value}; using prefect_storage.executors.LocalExecutor instead.", stacklevel=3)
+        return LocalExecutor
 
 
 def _expand(states: Iterable[State]) -> list[State]:

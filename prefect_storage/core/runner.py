@@ -60,7 +60,12 @@ class Runner:
         if state_handlers is not None and not isinstance(state_handlers, collections.abc.Sequence):
             raise TypeError("state_handlers should be iterable.")
         self.state_handlers = list(state_handlers or [])
-        self.logger = get_logger(type(self).__name__)
+        cls = type(self)
+        logger = cls.__dict__.get("_class_logger")
+        if logger is None:
+            logger = get_logger(cls.__name__)
+            cls._class_logger = logger  # type: ignore[attr-defined]
+        self.logger = logger
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"

@@ -20,10 +20,16 @@ if TYPE_CHECKING:
     from prefect_storage.results.base import Result
 
 
-def _results() -> Any:
-    from prefect_storage.results import base  # lazy: results pull in serializers
+_RESULTS: Any = None
 
-    return base
+
+def _results() -> Any:
+    global _RESULTS
+    if _RESULTS is None:
+        from prefect_storage.results import base  # lazy: results pull in serializers
+
+        _RESULTS = base
+    return _RESULTS
 
 __all__ = [
     "Cached",

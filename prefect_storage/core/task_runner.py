@@ -13,8 +13,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import io
-import signal
-import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -40,6 +38,7 @@ from prefect_storage.core.state import (
     TimedOut,
     TriggerFailed,
 )
+from prefect_storage.core.timeouts import run_with_timeout
 from prefect_storage.exceptions import TaskTimeoutSignal
 from prefect_storage.log import get_logger
 from prefect_storage.results.base import Result, ResultNotImplementedError
@@ -48,7 +47,7 @@ if TYPE_CHECKING:
     from prefect_storage.core.edges import Edge
     from prefect_storage.core.task import Task
 
-__all__ = ["TaskRunner", "TaskRunnerInitializeResult", "run_task_now", "run_with_timeout"]
+__all__ = ["ENDRUN", "RedirectToLog", "TaskRunner", "TaskRunnerInitializeResult", "run_task_now", "run_with_timeout"]
 
 
 class TaskRunnerInitializeResult(NamedTuple):
@@ -89,48 +88,6 @@ class RedirectToLog(io.TextIOBase):
         return None
 
 
-def run_with_timeout(fn: Callable[..., Any], kwargs: dict[str, Any], timeout: int | None, name: str) -> Any:
-    """Call ``fn(**kwargs)``; after ``timeout`` seconds raise ``TaskTimeoutSignal``.
-
-    In the main thread of a POSIX process the alarm interrupts the task; elsewhere the
-    call runs in a helper thread and is abandoned (it keeps running) when it overruns.
-    """
-    if not timeout:
-        return fn(**kwargs)
-    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
-
-        def on_alarm(signum: int, frame: Any) -> None:
-            raise TaskTimeoutSignal("Execution timed out.")
-
-        previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-        try:
-            return fn(**kwargs)
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-    outcome: dict[str, Any] = {}
-    values = _current()
-
-    def target() -> None:
-        token = _push(values)
-        try:
-            outcome["value"] = fn(**kwargs)
-        except BaseException as exc:  # re-raised in the caller
-            outcome["error"] = exc
-        finally:
-            _pop(token)
-
-    worker = threading.Thread(target=target, name=f"prefect-storage-timeout-{name}", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise TaskTimeoutSignal(f"Execution timed out for Task '{name}'.")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
-
-
 class TaskRunner(Runner):
     """Runs ``task`` once: ``TaskRunner(task).run(upstream_states={edge: state}, context={})``.
 
@@ -153,6 +110,7 @@ class TaskRunner(Runner):
             self.result = flow_result.copy()
         else:
             self.result = Result()
+        self.context = dict(_current())
         super().__init__(state_handlers=state_handlers)
 
     def __repr__(self) -> str:
@@ -187,7 +145,12 @@ class TaskRunner(Runner):
         context["task_name"] = self.task.name
         context["task_tags"] = self.task.tags
         if "checkpointing" not in context:
-            context["checkpointing"] = _checkpointing_default()
+            try:
+                context["checkpointing"] = context["config"]["flows"]["checkpointing"]
+            except (KeyError, TypeError):
+                context["checkpointing"] = None
+            if context["checkpointing"] is None:
+                context["checkpointing"] = _checkpointing_default()
         map_index = context.get("map_index")
         if isinstance(map_index, int) and context.get("task_full_name"):
             context["logger"] = get_logger(context["task_full_name"])
@@ -273,7 +236,7 @@ class TaskRunner(Runner):
         finally:
             if token is not None:
                 _pop(token)
-        if context.get("task_loop_count") is None:
+        if _current().get("task_loop_count") is None:  # the caller's context: loop passes stay quiet
             logger.info("Task '%s': Finished task run for task with final state: '%s'", full_name, type(state).__name__)
         return state  # type: ignore[return-value]
 
@@ -381,7 +344,8 @@ class TaskRunner(Runner):
         result, target = self.result, self.task.target
         if result is not None and target:
             kwargs = self._formatting_kwargs(inputs)
-            location = target(**kwargs) if not isinstance(target, str) else target.format(**kwargs)
+            template = target(**kwargs) if not isinstance(target, str) else target
+            location = template.format(**kwargs)
             if result.exists(location, **kwargs):
                 stored = result.read(location)
                 return Cached(

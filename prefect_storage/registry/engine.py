@@ -21,8 +21,15 @@ def registry_url(url: str | None = None) -> str:
     """The registry URL to use: ``url``, else ``$PREFECT_STORAGE_REGISTRY_URL``, else SQLite in the home folder."""
     url = url or os.environ.get(REGISTRY_URL_ENV)
     if url:
-        return url
+        return normalize_url(url)
     return f"sqlite:///{config.home_dir() / 'prefect_storage.db'}"
+
+
+def normalize_url(url: str) -> str:
+    """A database URL as given; a plain path (absolute, relative or ``~``) means SQLite there."""
+    if "://" in url:
+        return url
+    return f"sqlite:///{os.path.abspath(os.path.expanduser(url))}"
 
 
 def public_url(url: str) -> str:
@@ -37,6 +44,7 @@ def public_url(url: str) -> str:
 
 def create_engine(url: str) -> sa.Engine:
     """An engine for ``url``: SQLite with WAL and serialized writers, or PostgreSQL through psycopg 3."""
+    url = normalize_url(url)
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError:
@@ -57,8 +65,15 @@ def create_engine(url: str) -> sa.Engine:
 
 
 def _sqlite_engine(url: sa.URL) -> sa.Engine:
-    if url.database and url.database != ":memory:":
-        os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        path = os.path.abspath(url.database)
+        if os.path.dirname(path) == os.path.abspath(config.home_dir()):
+            config.ensure_home_dir()
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if not os.path.exists(path):
+            # Created private: the registry holds run parameters, logs and storage settings.
+            # SQLite gives its -wal and -shm files the database file's mode.
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     engine = sa.create_engine(url, connect_args={"timeout": 60})
 
     @sa.event.listens_for(engine, "connect")

@@ -92,7 +92,12 @@ def record(
 ) -> Registration:
     """Serialize ``flow`` (already prepared and built) and record it; unchanged metadata
     returns the existing version."""
-    return record_serialized(flow.serialize(build=False), registry, project_name, idempotency_key)
+    serialized = flow.serialize(build=False)
+    if getattr(flow, "schedule", None) is not None:  # the registry's scheduler runs it (registry/schedules.py)
+        from prefect_storage.core.schedules.serialization import serialize_schedule
+
+        serialized["schedule"] = serialize_schedule(flow.schedule)
+    return record_serialized(serialized, registry, project_name, idempotency_key)
 
 
 def record_serialized(
@@ -114,6 +119,9 @@ def record_serialized(
         record_, created = reg.add_flow_version(
             project_name or DEFAULT_PROJECT, serialized["name"], serialized, storage, labels, key
         )
+        from prefect_storage.registry.schedules import sync_flow_schedule
+
+        sync_flow_schedule(reg, record_, record_.serialized.get("schedule"))
     finally:
         if reg is not registry:
             reg.close()

@@ -20,8 +20,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from prefect_storage.registry import schema
+from prefect_storage.registry.artifacts import ArtifactsMixin
+from prefect_storage.registry.child_runs import ChildRunsMixin
 from prefect_storage.registry.engine import create_engine, registry_url
 from prefect_storage.registry.errors import NotRegisteredError, SchemaVersionError
+from prefect_storage.registry.kv import KeyValueMixin
 
 SCHEDULED, RUNNING, SUCCESS, FAILED = "Scheduled", "Running", "Success", "Failed"
 FINISHED_STATES = frozenset({SUCCESS, FAILED})
@@ -37,6 +40,15 @@ def _utc(value: datetime.datetime | None) -> datetime.datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=datetime.timezone.utc)
     return value
+
+
+def _as_utc(value: datetime.datetime | None) -> datetime.datetime | None:
+    # stored in UTC: SQLite keeps the wall time only, so every writer must agree on the zone
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=datetime.timezone.utc)
+    return value.astimezone(datetime.timezone.utc)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,10 +92,12 @@ class FlowRun:
     started: datetime.datetime | None
     ended: datetime.datetime | None
     storage: dict[str, Any]
+    scheduled_start_time: datetime.datetime | None = None  # None: due when created
+    schedule_id: str | None = None  # the schedule that created it
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        for key in ("created", "started", "ended"):
+        for key in ("created", "started", "ended", "scheduled_start_time"):
             data[key] = data[key].isoformat() if data[key] else None
         data.pop("storage")
         return data
@@ -100,7 +114,7 @@ class LogEntry:
         return {**dataclasses.asdict(self), "timestamp": self.timestamp.isoformat()}
 
 
-class Registry:
+class Registry(ChildRunsMixin, KeyValueMixin, ArtifactsMixin):
     """Access to one registry database (see :mod:`prefect_storage.registry.engine` for URLs).
 
     The schema is created or upgraded on first use. Every method runs in its own short
@@ -279,9 +293,14 @@ class Registry:
     # -- flow runs --------------------------------------------------------------------------
 
     def create_flow_run(
-        self, flow_id: str, parameters: Mapping[str, Any] | None = None, labels: Iterable[str] | None = None
+        self,
+        flow_id: str,
+        parameters: Mapping[str, Any] | None = None,
+        labels: Iterable[str] | None = None,
+        scheduled_start_time: datetime.datetime | None = None,
     ) -> FlowRun:
-        """Schedule a run of flow version ``flow_id``; labels default to the flow's labels."""
+        """Schedule a run of flow version ``flow_id``; labels default to the flow's labels.
+        With ``scheduled_start_time`` no agent claims it before that time."""
         flow = self.get_flow(flow_id)
         run_id = str(uuid.uuid4())
         with self._begin() as conn:
@@ -294,6 +313,7 @@ class Registry:
                     parameters=dict(parameters or {}),
                     labels=sorted(set(flow.labels if labels is None else labels)),
                     created=utcnow(),
+                    scheduled_start_time=_as_utc(scheduled_start_time),
                 )
             )
         return self.get_flow_run(run_id)
@@ -330,6 +350,8 @@ class Registry:
             started=_utc(row.started),
             ended=_utc(row.ended),
             storage=dict(row.flow_storage),
+            scheduled_start_time=_utc(row.scheduled_start_time),
+            schedule_id=row.schedule_id,
         )
 
     def get_flow_run(self, run_id: str) -> FlowRun:
@@ -371,8 +393,11 @@ class Registry:
         have = set(agent_labels)
         r = schema.flow_runs
         with self._begin() as conn:
+            due = sa.or_(r.c.scheduled_start_time.is_(None), r.c.scheduled_start_time <= utcnow())  # not future runs
             candidates = conn.execute(
-                sa.select(r.c.id, r.c.labels).where(r.c.state == SCHEDULED).order_by(r.c.created, r.c.id)
+                sa.select(r.c.id, r.c.labels)
+                .where(r.c.state == SCHEDULED, due)
+                .order_by(sa.func.coalesce(r.c.scheduled_start_time, r.c.created), r.c.id)
             ).all()
         claimed: list[str] = []
         for run_id, labels in candidates:
@@ -431,16 +456,34 @@ class Registry:
         state: str,
         message: str | None = None,
         tasks: Sequence[Mapping[str, Any]] | None = None,
+        agent: str | None = None,
     ) -> None:
-        """Record a run's new state (and, for a finished run, its task states and end time)."""
+        """Record a run's new state (and, for a finished run, its task states and end time).
+
+        With ``agent``, the write happens only while the run is Running and held by that
+        agent; otherwise :class:`~prefect_storage.exceptions.RunOwnershipError` says who
+        finished it (a reconnecting agent cannot overwrite a run already marked Failed).
+        """
         values: dict[str, Any] = {"state": state, "message": message}
         if tasks is not None:
             values["tasks"] = [dict(t) for t in tasks]
         if state in FINISHED_STATES:
             values["ended"] = utcnow()
+        r = schema.flow_runs
+        where = [r.c.id == run_id]
+        if agent is not None:
+            where += [r.c.state == RUNNING, r.c.agent == agent]
         with self._begin() as conn:
-            result = conn.execute(schema.flow_runs.update().where(schema.flow_runs.c.id == run_id).values(**values))
+            result = conn.execute(r.update().where(*where).values(**values))
         if result.rowcount != 1:
+            if agent is not None:
+                current = self.get_flow_run(run_id)
+                from prefect_storage.exceptions import RunOwnershipError
+
+                raise RunOwnershipError(
+                    f"Flow run {run_id} is {current.state} (agent {current.agent!r}); agent {agent!r} no longer holds it, "
+                    f"so its outcome {state} was not recorded."
+                )
             raise NotRegisteredError(f"No flow run with id {run_id!r}.")
 
     # -- logs -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,8 +37,8 @@ class AzureResult(ObjectResult):
         self.container = container
         self.connection_string_secret = connection_string_secret
         is_template = bool(connection_string) and str(connection_string).startswith("$")
-        #: a ``$NAME`` template is kept (and pickled); a literal value is not
-        self.connection_string = connection_string if is_template else None
+        # A ``$NAME`` template is kept (and pickled); a literal value is not.
+        self._connection_string_template = connection_string if is_template else None
         self._connection_string = None if is_template else connection_string
         if self._connection_string:
             from prefect_storage.backends.azure import remember_connection_secrets
@@ -47,10 +48,24 @@ class AzureResult(ObjectResult):
             remember_connection_secrets(self._connection_string)
         super().__init__(**kwargs)
 
+    @property
+    def connection_string(self) -> str | None:
+        """The connection string given (a literal lives in this process's memory only; a
+        ``$NAME`` template is returned as given), else ``AZURE_STORAGE_CONNECTION_STRING``
+        (classic attribute)."""
+        given = getattr(self, "_connection_string", None) or getattr(self, "_connection_string_template", None)
+        return given or os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
+
+    @connection_string.setter
+    def connection_string(self, value: str | None) -> None:
+        is_template = bool(value) and str(value).startswith("$")
+        self._connection_string_template = value if is_template else None
+        self._connection_string = None if is_template else value
+
     def _store(self) -> ObjectStore:
         from prefect_storage.backends.azure import AzureStore
 
-        literal = getattr(self, "_connection_string", None) or self.connection_string
+        literal = getattr(self, "_connection_string", None) or getattr(self, "_connection_string_template", None)
         return AzureStore(render(self.container), self.connection_string_secret, connection_string=literal, overwrite=True)
 
     @classmethod

@@ -9,6 +9,7 @@ from typing import Any
 
 from prefect_storage import config
 from prefect_storage.backends.local import atomic_write
+from prefect_storage.exceptions import StorageConfigError
 from prefect_storage.results.base import Result
 
 
@@ -42,6 +43,8 @@ class LocalResult(Result):
             full = os.fspath(dir)
         if validate_dir:
             full = os.path.abspath(os.path.expanduser(full))
+            if os.path.commonpath([home, full]) == home:
+                config.ensure_home_dir()
             os.makedirs(full, exist_ok=True)
         self.dir = full
         super().__init__(**kwargs)
@@ -55,6 +58,28 @@ class LocalResult(Result):
 
         return os.path.join(os.path.expanduser(render(self.dir)), location)
 
+    def _check_inside(self, path: str, rendered: str) -> None:
+        """A location rendered from a template (``{flow_name}.out``) stays inside ``dir``:
+        a flow or task name such as ``../../x`` must not steer a write elsewhere. An
+        absolute location template is the user's choice; only its ``..`` parts are refused."""
+        from prefect_storage.secrets import render
+
+        template = self.location if isinstance(self.location, str) else ""
+        if os.path.isabs(template):
+            if ".." in rendered.replace(os.sep, "/").split("/") and ".." not in template.replace(os.sep, "/").split("/"):
+                raise StorageConfigError(
+                    f"Result location {rendered!r} (from the template {template!r}) climbs out of its folder with "
+                    "'..'; the values filled into the template must not contain path parts."
+                )
+            return
+        root = os.path.abspath(os.path.expanduser(render(self.dir)))
+        if os.path.commonpath([root, os.path.abspath(path)]) != root:
+            raise StorageConfigError(
+                f"Result location {rendered!r} (from the template {template!r}) points outside the result folder "
+                f"{self.dir}; the values filled into the template (flow or task names...) must not contain path parts "
+                "such as '..' or '/'."
+            )
+
     def read(self, location: str) -> Result:
         new = self.copy()
         new.location = location
@@ -66,6 +91,7 @@ class LocalResult(Result):
         new = self.format(**kwargs)
         new.value = value_
         path = self._path(new.location or "")
+        self._check_inside(path, new.location or "")
         atomic_write(path, self.serializer.serialize(value_))
         new.location = os.path.abspath(path)
         return new

@@ -11,7 +11,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from prefect_storage.core.context import loading
-from prefect_storage.exceptions import FlowDeserializationError
+from prefect_storage.exceptions import FlowDeserializationError, FlowModuleNotFoundError
 
 if TYPE_CHECKING:
     from prefect_storage.core.flow import Flow
@@ -88,6 +88,11 @@ def extract_flow_from_file(
     try:
         with loading(), _importable(folder):
             exec(code, namespace)
+    except SystemExit as exc:
+        raise FlowDeserializationError(
+            f"Flow script {where} called sys.exit({exc.code!r}) while it was loaded. Guard the code that exits "
+            "with `if __name__ == \"__main__\":` so that loading the script only defines the flow."
+        ) from None
     except Exception as exc:
         hint = ""
         if isinstance(exc, ImportError):
@@ -115,7 +120,22 @@ def extract_flow_from_module(module_str: str, flow_name: str | None = None) -> F
 
     module_name, _, attr = module_str.partition(":")
     with loading():
-        module = importlib.import_module(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            missing = exc.name or module_name
+            own = module_name == missing or module_name.startswith(missing + ".")
+            error = FlowModuleNotFoundError(
+                f"Cannot load the flow from module {module_str!r}: "
+                + (
+                    f"no module named {missing!r} is installed here. Install the package that holds the flow "
+                    "where it runs (the agent's environment), or check the module path."
+                    if own
+                    else f"it imports {missing!r}, which is not installed here. Install it where the flow runs."
+                )
+            )
+            error.name = missing
+            raise error from None
         if attr:
             try:
                 obj = attrgetter(attr)(module)

@@ -10,10 +10,15 @@ Layout (no base64, so the stored size is the payload plus about 200 bytes)::
     payload                   cloudpickle.dumps(flow)
 
 ``flow_from_bytes_pickle`` checks, in this order and before anything is unpickled:
-the format, truncation, the payload digest, the signature (required when
-``PREFECT_STORAGE_REQUIRE_SIGNATURE=true``) and the Python minor version. Data in
-the classic Prefect 1.x format (JSON with base64 ``flow`` and ``versions``) and bare
-cloudpickle bytes are still read, as unsigned data.
+the format, truncation, the payload digest, the signature and the Python minor
+version. Data in the classic Prefect 1.x format (JSON with base64 ``flow`` and
+``versions``) and bare cloudpickle bytes are read as unsigned data.
+
+Unsigned data (classic JSON, bare pickles, unsigned envelopes) is refused when
+``PREFECT_STORAGE_REQUIRE_SIGNATURE=true``, and also as soon as a signing key is
+configured, unless ``PREFECT_STORAGE_ALLOW_UNSIGNED=true`` opts in on purpose: the
+plain digest needs no key, so without this rule anyone able to write the file could
+replace a signed flow by an unsigned one.
 
 Pickles execute code when loaded: load only flows from storage you trust, and use
 a signing key when the storage is shared.
@@ -27,6 +32,7 @@ import json
 import struct
 import sys
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from prefect_storage import config
@@ -54,6 +60,23 @@ def _signing_key() -> bytes | None:
 
     key = find(config.SIGNING_KEY_SECRET)
     return key.encode() if key else None
+
+
+# Set in a process that must check signatures without holding the key: an agent's flow
+# run asks its agent (see prefect_storage.agent.broker); (verify, key_configured).
+_VERIFIER: tuple[Callable[[bytes, str], bool], Callable[[], bool]] | None = None
+
+
+def set_signature_verifier(verify: Callable[[bytes, str], bool] | None, configured: Callable[[], bool] | None = None) -> None:
+    """Check signatures with ``verify(signed_bytes, signature_hex)`` when this process
+    has no signing key (``configured()`` says whether the verifier's side has one);
+    ``None`` removes it."""
+    global _VERIFIER
+    _VERIFIER = None if verify is None else (verify, configured or (lambda: True))
+
+
+def _key_configured() -> bool:
+    return _signing_key() is not None or (_VERIFIER is not None and _VERIFIER[1]())
 
 
 def _canonical(header: dict[str, Any]) -> bytes:
@@ -117,11 +140,20 @@ def read_envelope(data: bytes, source: str = "flow data") -> FlowEnvelope:
             f"{source} is not a stored flow: it starts with {bytes(data[:8])!r}, not the prefect_storage "
             "envelope, classic Prefect JSON or a pickle. Was the right location given?"
         )
-    if not envelope.signed and config.require_signature():
-        raise FlowIntegrityError(
-            f"{source} is not signed and PREFECT_STORAGE_REQUIRE_SIGNATURE=true refuses unsigned flows. "
-            "Re-register the flow with the secret PREFECT_STORAGE_SIGNING_KEY set."
-        )
+    if not envelope.signed:
+        if config.require_signature():
+            raise FlowIntegrityError(
+                f"{source} is not signed and PREFECT_STORAGE_REQUIRE_SIGNATURE=true refuses unsigned flows. "
+                "Re-register the flow with the secret PREFECT_STORAGE_SIGNING_KEY set."
+            )
+        # A configured key means "only flows signed with it": otherwise anyone who can
+        # write the file could swap in an unsigned pickle (its plain digest needs no key).
+        if not config.allow_unsigned() and _key_configured():
+            raise FlowIntegrityError(
+                f"{source} is not signed, and a signing key (PREFECT_STORAGE_SIGNING_KEY) is configured here, so "
+                "only flows signed with it load. Re-register the flow with the key set, or set "
+                "PREFECT_STORAGE_ALLOW_UNSIGNED=true to read classic and unsigned flows on purpose."
+            )
     built = envelope.versions.get("python")
     if built and built.split(".")[:2] != _python_version().split(".")[:2] and not config.allow_python_mismatch():
         raise FlowDeserializationError(
@@ -160,7 +192,13 @@ def _read_current(data: bytes, source: str) -> FlowEnvelope:
     verified = False
     if signature is not None:
         key = _signing_key()
-        if key is None:
+        if key is None and _VERIFIER is not None and _VERIFIER[1]():
+            if not _VERIFIER[0](_canonical(header), str(signature)):
+                raise FlowIntegrityError(
+                    f"{source} has a wrong signature: it was signed with another key, or altered after signing."
+                )
+            verified = True
+        elif key is None:
             if config.require_signature():
                 raise FlowIntegrityError(
                     f"{source} is signed but no signing key is configured here to check it; "

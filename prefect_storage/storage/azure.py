@@ -6,7 +6,9 @@ from typing import Any
 
 from prefect_storage.backends.objects import ObjectStore
 from prefect_storage.core.context import context
+from prefect_storage.exceptions import StorageConfigError
 from prefect_storage.secrets import render
+from prefect_storage.storage.base import require_text
 from prefect_storage.storage.objects import ObjectStorage
 
 
@@ -46,7 +48,7 @@ class Azure(ObjectStorage):
         local_script_path: str | None = None,
         **kwargs: Any,
     ) -> None:
-        self.container = container
+        self.container = require_text(container, "container", "Azure storage")
         self.connection_string_secret = connection_string_secret
         self.blob_name = blob_name
         self.overwrite = overwrite
@@ -56,6 +58,18 @@ class Azure(ObjectStorage):
 
             kwargs["result"] = AzureResult(container=container, connection_string_secret=connection_string_secret)
         super().__init__(stored_as_script=stored_as_script, **kwargs)
+
+    @property
+    def connection_string(self) -> str | None:
+        """The connection string, resolved now from ``connection_string_secret`` (else
+        ``AZURE_STORAGE_CONNECTION_STRING``), as the classic property did. Never stored on
+        the object, so it is not serialized or pickled; ``None`` when nothing provides it."""
+        from prefect_storage.backends.azure import connection
+
+        try:
+            return connection(self.connection_string_secret)[0]
+        except StorageConfigError:
+            return None
 
     @property
     def _key_setting(self) -> str | None:

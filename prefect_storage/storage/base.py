@@ -28,6 +28,7 @@ import abc
 import datetime
 import hashlib
 import importlib
+import inspect
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -36,8 +37,11 @@ from prefect_storage import config
 from prefect_storage.exceptions import (
     FlowNameConflictError,
     FlowStorageError,
+    SerializedStorageError,
     StorageConfigError,
+    StorageError,
     UnknownFlowError,
+    drop_hidden_context,
 )
 
 if TYPE_CHECKING:
@@ -46,7 +50,7 @@ if TYPE_CHECKING:
     from prefect_storage.core.flow import Flow
     from prefect_storage.results.base import Result
 
-__all__ = ["Storage", "flow_slug", "storage_class", "timestamp_slug"]
+__all__ = ["Storage", "flow_slug", "require_mapping", "require_text", "storage_class", "timestamp_slug"]
 
 # Serialized type name -> module defining it. Imported only when a storage of that
 # type is deserialized, so loading a Local flow never imports boto3.
@@ -67,17 +71,30 @@ BUILTIN_STORAGES: dict[str, str] = {
 _registered: dict[str, type[Storage]] = {}
 
 
+MAX_SLUG_LENGTH = 80
+
+
 def flow_slug(name: str) -> str:
     """A file- and key-safe form of a flow name: lower case, ``[a-z0-9-]`` only.
 
     It can never contain ``/``, ``\\`` or ``..``, so a flow name cannot steer a
     location outside its storage's folder or prefix. A name with no letters or
-    digits (``"!!!"``, ``".."``) gets ``flow-`` plus a short hash of the name.
+    digits (``"!!!"``, ``".."``) gets ``flow-`` plus a short hash of the name; a slug
+    longer than 80 characters is cut and ends with a short hash of the full name,
+    so it always fits in a file name.
     """
     from slugify import slugify
 
     slug = slugify(name)
-    return slug or "flow-" + hashlib.sha256(name.encode()).hexdigest()[:12]
+    if not slug:
+        return "flow-" + _name_hash(name)
+    if len(slug) > MAX_SLUG_LENGTH:
+        return slug[: MAX_SLUG_LENGTH - 13].rstrip("-") + "-" + _name_hash(name)
+    return slug
+
+
+def _name_hash(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:12]
 
 
 def timestamp_slug(now: datetime.datetime | None = None) -> str:
@@ -90,11 +107,21 @@ def timestamp_slug(now: datetime.datetime | None = None) -> str:
 def storage_class(type_name: str, module: str | None = None) -> type[Storage]:
     """The storage class serialized as ``type_name``.
 
-    Built-in classes are imported on demand; a custom subclass is found once its
-    module is imported, or through ``module`` (recorded by ``serialize()``).
+    Built-in classes are imported on demand. A custom subclass is found once its
+    module is imported; ``module`` (recorded by ``serialize()``) is imported only when
+    it is listed in ``PREFECT_STORAGE_STORAGE_MODULES``: registry data may come from
+    another machine, and importing a module runs its code.
     """
     if type_name not in _registered:
-        target = BUILTIN_STORAGES.get(type_name) or module
+        target = BUILTIN_STORAGES.get(type_name)
+        if target is None and module:
+            if module not in config.storage_modules():
+                raise StorageConfigError(
+                    f"Storage type {type_name!r} is not a built-in type and its module {module!r} is not imported. "
+                    f"Import {module} before loading the flow, or allow it to be imported on demand with "
+                    f"PREFECT_STORAGE_STORAGE_MODULES={module}."
+                )
+            target = module
         if target:
             try:
                 importlib.import_module(target)
@@ -103,13 +130,23 @@ def storage_class(type_name: str, module: str | None = None) -> type[Storage]:
                     f"Storage type {type_name!r} is defined in {target}, which cannot be imported here: {exc}"
                 ) from exc
     try:
-        return _registered[type_name]
+        klass = _registered[type_name]
     except KeyError:
-        known = ", ".join(sorted(set(BUILTIN_STORAGES) | set(_registered)))
+        known = ", ".join(sorted(set(BUILTIN_STORAGES) | {n for n, k in _registered.items() if not _is_base(k)}))
         raise StorageConfigError(
             f"Unknown storage type {type_name!r}. Known types: {known}. "
             "A custom Storage subclass must be importable where the flow is loaded."
         ) from None
+    if _is_base(klass):
+        raise StorageConfigError(
+            f"{type_name!r} is an internal base class, not a storage you can load; use one of its subclasses."
+        )
+    return klass
+
+
+def _is_base(klass: type[Storage]) -> bool:
+    """Abstract classes and family bases (``_base_class = True`` in their own body)."""
+    return inspect.isabstract(klass) or bool(klass.__dict__.get("_base_class", False))
 
 
 class Storage(abc.ABC):
@@ -147,8 +184,8 @@ class Storage(abc.ABC):
         stored_as_script: bool = False,
     ) -> None:
         self.result = result
-        self.secrets = list(secrets or [])
-        self._labels = list(labels or [])
+        self.secrets = _names(secrets, "secrets")
+        self._labels = _names(labels, "labels")
         self.add_default_labels = config.add_default_labels() if add_default_labels is None else add_default_labels
         self.stored_as_script = stored_as_script
         self.flows: dict[str, str] = {}
@@ -206,11 +243,16 @@ class Storage(abc.ABC):
                 f'Name conflict: Flow with the name "{flow.name}" is already present in this storage.'
             )
         location = self._location_for(flow)
+        if location in self.flows.values() and self._generated_location(location):
+            # Another name with the same slug in the same tick ("Coll A", "coll-a"):
+            # a location belongs to one flow, so this one gets its name's hash.
+            location = f"{location}-{_name_hash(flow.name)}"
         self.flows[flow.name] = location
         self._flows[flow.name] = flow
         if self._write_on_add:
             try:
-                self._persist([flow.name])
+                with drop_hidden_context():
+                    self._persist([flow.name])
             except BaseException:
                 del self.flows[flow.name], self._flows[flow.name]
                 raise
@@ -221,7 +263,8 @@ class Storage(abc.ABC):
         the basic healthchecks. Returns ``self``; calling it again is safe and
         uploads nothing that is unchanged."""
         self._validate_build()
-        self._persist(list(self._flows))
+        with drop_hidden_context():
+            self._persist(list(self._flows))
         self.run_basic_healthchecks()
         return self
 
@@ -230,8 +273,15 @@ class Storage(abc.ABC):
         location = self._location_of(flow_name)
         from prefect_storage.core.context import loading
 
-        with loading():
-            return self._load(flow_name, location)
+        with drop_hidden_context(), loading():
+            flow = self._load(flow_name, location)
+        loaded = getattr(flow, "name", flow_name)
+        if loaded != flow_name:
+            raise FlowStorageError(
+                f"{self._describe(location)} holds the flow {loaded!r}, not {flow_name!r}: two flows share this "
+                "location. Register the flow again so that it gets a location of its own."
+            )
+        return flow
 
     def serialize(self) -> dict[str, Any]:
         """A JSON-safe dict from which :meth:`deserialize` rebuilds this storage elsewhere.
@@ -264,8 +314,20 @@ class Storage(abc.ABC):
         klass = storage_class(str(data["type"]), data.get("__module__"))
         if not issubclass(klass, cls):
             raise StorageConfigError(f"{data['type']!r} is not a {cls.__name__}.")
-        storage = klass._from_serialized(data)
-        storage.flows = dict(data.get("flows") or {})
+        try:
+            storage = klass._from_serialized(data)
+            flows = data.get("flows") or {}
+            if not isinstance(flows, Mapping) or not all(isinstance(v, str) for v in flows.values()):
+                raise TypeError(f"'flows' must map flow names to locations, got {flows!r:.200}")
+        except StorageError:
+            raise
+        except (TypeError, ValueError, AttributeError) as exc:
+            problem = str(exc)
+            raise SerializedStorageError(
+                f"Serialized {data['type']} storage cannot be rebuilt: {problem}. The registry data is incomplete or "
+                "was written for another version; register the flow again."
+            ) from None
+        storage.flows = dict(flows)
         return storage
 
     @classmethod
@@ -301,6 +363,12 @@ class Storage(abc.ABC):
 
     def _validate_build(self) -> None:
         """Refuse, before anything is written, a build that cannot succeed."""
+
+    def _generated_location(self, location: str) -> bool:
+        """Whether ``location`` was made from the flow's name (not given by the user), so
+        that ``add_flow`` may make it unique. Classes that build locations from
+        :func:`flow_slug` say yes."""
+        return False
 
     def _script_payload(self, flow_name: str, flow: Flow) -> bytes | None:
         """What a script-mode build uploads for a flow; ``None``: nothing (the script
@@ -384,3 +452,33 @@ class Storage(abc.ABC):
             return exc
         self._written[name] = digest
         return None
+
+
+def _names(values: Iterable[str] | None, what: str) -> list[str]:
+    """``labels`` / ``secrets`` as a list of strings; a bare string is refused (it would
+    become its characters)."""
+    if values is None:
+        return []
+    if isinstance(values, (str, bytes)):
+        raise StorageConfigError(f"`{what}` must be a list of strings, got the string {values!r}; write {what}=[{values!r}].")
+    out = list(values)
+    wrong = [v for v in out if not isinstance(v, str)]
+    if wrong:
+        raise StorageConfigError(f"`{what}` must be a list of strings; {wrong[0]!r} is a {type(wrong[0]).__name__}.")
+    return out
+
+
+def require_text(value: object, what: str, owner: str) -> str:
+    """``value`` when it is a non-empty string; else a :class:`StorageConfigError` naming ``what``."""
+    if not isinstance(value, str) or not value:
+        raise StorageConfigError(f"{owner} needs `{what}` as a non-empty string, got {value!r:.80}.")
+    return value
+
+
+def require_mapping(value: object, what: str, owner: str) -> Mapping[str, Any] | None:
+    """``value`` when it is ``None`` or a mapping; else a :class:`StorageConfigError` naming ``what``."""
+    if value is not None and not isinstance(value, Mapping):
+        raise StorageConfigError(
+            f"{owner} needs `{what}` as a dict of keyword arguments, got a {type(value).__name__} ({value!r:.80})."
+        )
+    return value

@@ -26,6 +26,11 @@ def default_prefect_requirement() -> str:
     return f"prefect-storage=={__version__}"
 
 
+# Added to the image's environment (not to ``env_vars``, which is the user's): Debian-style
+# Pythons are "externally managed" (PEP 668), so pip must be allowed to install into them.
+_BUILD_ENV = {"PIP_BREAK_SYSTEM_PACKAGES": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+
+
 class Docker(Storage):
     """Bake flows into a Docker image, check they load inside it, push it to a registry.
 
@@ -45,14 +50,15 @@ class Docker(Storage):
         base_image: image to build ``FROM``; default ``python:<this python>-slim``.
         dockerfile: path of a Dockerfile to start from instead of ``base_image``.
         dockerignore: a ``.dockerignore`` file for the build context (applies to ``files``).
-        python_dependencies: pip requirements to install in the image.
+        python_dependencies: pip requirements to install in the image (``"wheel"`` is
+            added, as classic did).
         image_name: default: the slug of the flow name for one flow, else a random name
             (with ``content_tag``: a name derived from the flow names).
         image_tag: default: a UTC timestamp slug (classic), or the content digest
             with ``content_tag=True``.
-        env_vars: environment of the image; ``PREFECT__USER_CONFIG_PATH``,
-            ``PIP_BREAK_SYSTEM_PACKAGES=1`` and ``PIP_DISABLE_PIP_VERSION_CHECK=1`` are added
-            unless given.
+        env_vars: environment of the image; ``PREFECT__USER_CONFIG_PATH`` is added unless
+            given. The image also gets ``PIP_BREAK_SYSTEM_PACKAGES=1`` and
+            ``PIP_DISABLE_PIP_VERSION_CHECK=1`` (unless given), not shown in ``env_vars``.
         files: ``{absolute host path: path in the image}`` to copy in.
         prefect_version: pip requirement (or version) of prefect-storage to install;
             default this version; skipped when the base image already has it.
@@ -131,18 +137,17 @@ class Docker(Storage):
         self.base_image = base_image or (None if dockerfile else "python:{}.{}-slim".format(*sys.version_info[:2]))
         self.dockerignore = dockerignore
         self.python_dependencies = list(python_dependencies or [])  # never the caller's list
+        if "wheel" not in self.python_dependencies:
+            self.python_dependencies.append("wheel")  # classic: always installed
         self.image_name = image_name
         self.image_tag = image_tag
         self.env_vars = dict(env_vars or {})
         self.env_vars.setdefault("PREFECT__USER_CONFIG_PATH", f"{prefect_directory}/config.toml")
-        # Debian-style Pythons are "externally managed" (PEP 668): let pip install into them.
-        self.env_vars.setdefault("PIP_BREAK_SYSTEM_PACKAGES", "1")
-        self.env_vars.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         self.files = files
         self.prefect_version = prefect_version
         self.local_image = local_image
         self.ignore_healthchecks = ignore_healthchecks
-        self.base_url = base_url
+        self._base_url_given = base_url
         self.tls_config = tls_config
         self.build_kwargs = dict(build_kwargs or {})
         self.prefect_directory = prefect_directory
@@ -161,6 +166,26 @@ class Docker(Storage):
     # -- identity -------------------------------------------------------------------
 
     @property
+    def base_url(self) -> str:
+        """The Docker engine URL: the one given, else ``$DOCKER_HOST``, else the platform's
+        local socket (classic). Only a given value is serialized: an agent elsewhere
+        uses its own engine."""
+        given = getattr(self, "_base_url_given", None)
+        if given:
+            return given
+        default = "npipe:////./pipe/docker_engine" if sys.platform == "win32" else "unix://var/run/docker.sock"
+        return os.environ.get("DOCKER_HOST", default)
+
+    @base_url.setter
+    def base_url(self, value: str | None) -> None:
+        self._base_url_given = value
+
+    def serialize(self) -> dict[str, Any]:
+        data = super().serialize()
+        data["base_url"] = self._base_url_given
+        return data
+
+    @property
     def name(self) -> str:
         """The full image name, ``[registry_url/]image_name:image_tag``."""
         if self.image_name is None or self.image_tag is None:
@@ -175,23 +200,24 @@ class Docker(Storage):
     # -- the contract -------------------------------------------------------------------
 
     def _location_for(self, flow: Flow) -> str:
-        if self.stored_as_script and not self.path:
-            raise StorageConfigError("A `path` must be provided to show where flow `.py` file is stored in the image.")
+        # Classic: script mode without `path` is refused when the Dockerfile is made, not here.
         return self.path or f"{self.prefect_directory}/flows/{flow_slug(flow.name)}.prefect"
+
+    def _generated_location(self, location: str) -> bool:
+        return not self.path
 
     def build(self, push: bool = True) -> Docker:  # type: ignore[override]
         """Build the image (healthchecked), push it when ``push`` and ``registry_url``;
         return ``self``. With ``content_tag`` an unchanged image is not rebuilt."""
         from prefect_storage.backends import docker as backend
 
-        if not self.flows:
-            raise StorageConfigError("Docker storage has no flows to build: add_flow() first.")
         absent = sorted(set(self.flows) - set(self._flows))
         if absent and not self.stored_as_script:
             raise StorageConfigError(
                 f"Flows {absent} were not added to this storage object (it was deserialized?); add_flow() them "
                 "before build() so they can be baked into the image."
             )
+        self._check_script_path()
         if self.stored_as_script and not (self.flow_script_path or self.path in self.files.values()):
             raise StorageConfigError(
                 f"Script mode copies no script by itself: give flow_script_path= (the host file copied to {self.path}) "
@@ -253,8 +279,14 @@ class Docker(Storage):
     def _context_parent(self) -> str | None:
         return os.path.dirname(os.path.abspath(self.dockerfile)) if self.dockerfile else None
 
+    def _check_script_path(self) -> None:
+        if self.stored_as_script and not self.path:
+            raise StorageConfigError("A `path` must be provided to show where flow `.py` file is stored in the image.")
+
     def _dockerfile_spec(self) -> Any:
         from prefect_storage.storage.docker_context import DockerfileSpec
+
+        self._check_script_path()
 
         payloads: dict[str, bytes] = {}
         if not self.stored_as_script:
@@ -274,7 +306,7 @@ class Docker(Storage):
         return DockerfileSpec(
             base_image=self.base_image,
             dockerfile_text=text,
-            env_vars=self.env_vars,
+            env_vars={**_BUILD_ENV, **self.env_vars},
             prefect_requirement=requirement,
             python_dependencies=self.python_dependencies,
             prefect_directory=self.prefect_directory,
@@ -297,12 +329,30 @@ class Docker(Storage):
 
     # -- loading ----------------------------------------------------------------------
 
+    def pull_image(self) -> None:
+        """Pull :attr:`base_image` from its registry (classic public method)."""
+        from prefect_storage.backends import docker as backend
+
+        if not self.base_image:
+            raise StorageConfigError("This Docker storage builds from a `dockerfile`; there is no base_image to pull.")
+        backend.pull_image(self._api(), *backend.split_image(self.base_image))
+
+    def push_image(self, image_name: str, image_tag: str) -> None:
+        """Push ``image_name:image_tag`` to its registry (classic public method), with the
+        credentials of ``registry_auth_secret`` or the docker config."""
+        from prefect_storage.backends import docker as backend
+
+        self.logger.info("Pushing image to the registry...")
+        auth = backend.auth_config_from_secret(self.registry_auth_secret)
+        backend.push_image(self._api(), image_name, image_tag, auth_config=auth)
+
     def _api(self) -> Any:
         client = getattr(self, "_client", None)
         if client is None:
             from prefect_storage.backends.docker import api_client
 
-            client = self._client = api_client(render(self.base_url) if self.base_url else None, self.tls_config)
+            given = getattr(self, "_base_url_given", None)
+            client = self._client = api_client(render(given) if given else None, self.tls_config)
         return client
 
     def _read(self, location: str) -> bytes:

@@ -7,6 +7,7 @@ from typing import Any
 from prefect_storage.backends.objects import ObjectStore
 from prefect_storage.core.context import context
 from prefect_storage.secrets import render
+from prefect_storage.storage.base import require_text
 from prefect_storage.storage.objects import ObjectStorage
 
 
@@ -45,7 +46,7 @@ class GCS(ObjectStorage):
         local_script_path: str | None = None,
         **kwargs: Any,
     ) -> None:
-        self.bucket = bucket
+        self.bucket = require_text(bucket, "bucket", "GCS storage")
         self.key = key
         self.project = project
         self.local_script_path = local_script_path or context.get("local_script_path")

@@ -87,18 +87,16 @@ class Git(Storage):
         if not isinstance(clone_depth, int) or clone_depth < 0:
             raise StorageConfigError(f"`clone_depth` must be a whole number >= 0 (0: full history), got {clone_depth!r}.")
         if use_ssh and git_token_secret_name:
-            warnings.warn(
+            self._warn(
                 "Git Storage initialized with `use_ssh = True` and `git_token_secret_name` provided. SSH will be "
-                "used to clone the repository. `git_token_secret_name` will be ignored",
-                stacklevel=2,
+                "used to clone the repository. `git_token_secret_name` will be ignored"
             )
         if git_clone_url_secret_name and (repo or git_token_secret_name or git_token_username or use_ssh):
             # Unlike the classic class, defaults alone (repo_host, format_access_token) do not warn.
-            warnings.warn(
+            self._warn(
                 "Git storage initialized with a `git_clone_url_secret_name`. The value of this Secret will be used "
                 "to clone the repository, ignoring `repo`, `repo_host`, `git_token_secret_name`,  "
-                "`git_token_username`, `use_ssh`, and `format_access_token`.",
-                stacklevel=2,
+                "`git_token_username`, `use_ssh`, and `format_access_token`."
             )
         literal = url_credentials(repo) if repo and "$" not in repo else None
         if literal is not None and literal[1]:
@@ -123,6 +121,11 @@ class Git(Storage):
         self.use_ssh = use_ssh
         self.format_access_token = format_access_token
         super().__init__(stored_as_script=True, **kwargs)
+
+    def _warn(self, message: str) -> None:
+        """Classic Git storage logged these on its logger; callers also filter warnings."""
+        self.logger.warning(message)
+        warnings.warn(message, stacklevel=3)
 
     @classmethod
     def _from_serialized(cls, data: Any) -> Storage:

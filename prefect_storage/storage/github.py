@@ -60,6 +60,6 @@ class GitHub(Storage):
         self.logger.info("Downloading flow from GitHub storage - repo: %r, path: %r, ref: %r", self.repo, path, self.ref)
         api = GitHubRepo(self.repo, self.access_token_secret, self.base_url)
         commit = api.commit_for(render(self.ref))
-        data = cached_file("github", f"{api.base_url}/{api.name}", path, commit, lambda: api.read(path, commit))
+        data = cached_file("github", f"{api.base_url}/{api.name}", path, commit, lambda: api.read(path, commit, render(self.ref)))
         self.logger.info("Flow successfully downloaded. Using commit: %s", commit)
         return data

@@ -53,7 +53,9 @@ class Local(Storage):
         stored_as_script: bool = False,
         **kwargs: Any,
     ) -> None:
-        directory = os.fspath(directory) if directory is not None else str(config.home_dir() / "flows")
+        if directory is None:
+            directory = str((config.ensure_home_dir() if validate else config.home_dir()) / "flows")
+        directory = os.fspath(directory)
         # A `$NAME` template is kept as given and rendered at each use, so its value
         # never lands in `flows` or `serialize()`; the folder is created on first write.
         if validate and "$" not in directory:
@@ -79,6 +81,9 @@ class Local(Storage):
         if self.path:
             return self.path
         return os.path.join(self.directory, flow_slug(flow.name), timestamp_slug())
+
+    def _generated_location(self, location: str) -> bool:
+        return not self.stored_as_script and not self.path
 
     def _write(self, location: str, data: bytes) -> None:
         atomic_write(render(location), data)

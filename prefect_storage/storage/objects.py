@@ -24,6 +24,7 @@ class ObjectStorage(Storage):
       object is one conditional request and no payload.
     """
 
+    _base_class = True  # never deserialized itself: only S3, GCS, Azure
     _max_concurrent_writes = 8
     #: the classic error when script mode has neither a key nor a script to upload
     _script_key_error: ClassVar[str] = ""
@@ -40,6 +41,9 @@ class ObjectStorage(Storage):
 
     def _location_for(self, flow: Flow) -> str:
         return self._key_setting or f"{flow_slug(flow.name)}/{timestamp_slug()}"
+
+    def _generated_location(self, location: str) -> bool:
+        return not self._key_setting
 
     def _validate_build(self) -> None:
         if self.stored_as_script and not self.local_script_path and not self._key_setting:
@@ -68,7 +72,13 @@ class ObjectStorage(Storage):
         store = self._store()
         key = render(location)
         self.logger.info("Downloading flow from %s", store.describe(key))
-        return cached_get(store, key)
+        data = cached_get(store, key)
+        self._downloaded(store)
+        return data
+
+    def _downloaded(self, store: ObjectStore) -> None:
+        """Called after a load (downloaded or answered by the local cache); S3 logs the
+        object's version as the classic class did."""
 
     def _describe(self, location: str) -> str:
         return self._store().describe(render(location))

@@ -9,6 +9,7 @@ from prefect_storage.backends.aws import CREDENTIAL_KEYS, SECRET_UPLOAD_KEYS, pu
 from prefect_storage.backends.objects import ObjectStore
 from prefect_storage.core.context import context
 from prefect_storage.secrets import render
+from prefect_storage.storage.base import require_mapping, require_text
 from prefect_storage.storage.objects import ObjectStorage
 
 
@@ -51,7 +52,9 @@ class S3(ObjectStorage):
         upload_options: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        self.bucket = bucket
+        self.bucket = require_text(bucket, "bucket", "S3 storage")
+        require_mapping(client_options, "client_options", "S3 storage")
+        require_mapping(upload_options, "upload_options", "S3 storage")
         self.key = key
         self.local_script_path = local_script_path or context.get("local_script_path")
         self.client_options = public_options(client_options)
@@ -65,6 +68,15 @@ class S3(ObjectStorage):
 
             kwargs["result"] = S3Result(bucket=bucket, boto3_kwargs=client_options)
         super().__init__(stored_as_script=stored_as_script, **kwargs)
+
+    def _downloaded(self, store: ObjectStore) -> None:
+        meta = getattr(store, "last_object", None) or {}
+        self.logger.info(
+            "Flow successfully downloaded. ETag: %s, LastModified: %s, VersionId: %s",
+            meta.get("ETag"),
+            meta.get("LastModified"),
+            meta.get("VersionId"),
+        )
 
     def _store(self) -> ObjectStore:
         from prefect_storage.backends.s3 import S3Store

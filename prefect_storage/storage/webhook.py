@@ -16,6 +16,8 @@ from prefect_storage.exceptions import (
     FlowStorageError,
     StorageAuthError,
     StorageConfigError,
+    StorageError,
+    with_sdk_error,
 )
 from prefect_storage.secrets import get_logger, render
 from prefect_storage.storage.base import Storage
@@ -99,6 +101,10 @@ class Webhook(Storage):
             if method not in ALLOWED_METHODS:
                 get_logger("storage.Webhook").critical("HTTP method %r not recognized", method)
                 raise WebhookConfigError(f"HTTP method '{method}' not recognized")
+        for name, value in (("build_request_kwargs", build_request_kwargs), ("get_flow_request_kwargs", get_flow_request_kwargs)):
+            if not isinstance(value, Mapping):
+                raise WebhookConfigError(f"`{name}` must be a dict of requests keyword arguments, got {type(value).__name__}.")
+            _check_depth(value, name)
         self.build_request_kwargs = dict(build_request_kwargs)
         self.build_request_http_method = build_request_http_method
         self.get_flow_request_kwargs = dict(get_flow_request_kwargs)
@@ -211,24 +217,33 @@ class Webhook(Storage):
         try:
             return self._http().request(method, **kwargs)
         except requests.exceptions.RequestException as exc:
-            raise BackendUnavailableError(
-                f"Could not connect to {template.get('url', '?')} to {action}: {type(exc).__name__}. "
-                "Check that the server is reachable from here."
-            ) from None
+            failure = type(exc).__name__
+        # Raised outside the except block: requests' exception (kept as __context__ even
+        # with "from None") holds the rendered URL, which may carry a token.
+        raise BackendUnavailableError(
+            f"Could not connect to {template.get('url', '?')} to {action}: {failure}. "
+            "Check that the server is reachable from here."
+        )
 
     @staticmethod
     def _check(response: Any, template: Mapping[str, Any], action: str) -> None:
         url = template.get("url", "?")  # the template: a rendered URL may hold a token
         status = response.status_code
+        error: StorageError
         if status in (401, 403):
-            raise StorageAuthError(
+            error = StorageAuthError(
                 f"{url} refused to {action} ({status} {response.reason}): check the credentials in the request "
                 "headers/auth (their $VAR templates and the secrets behind them)."
             )
-        if status == 404:
-            raise FlowNotFoundError(f"Flow not found: {url} answered 404 when asked to {action}.")
-        if status >= 400:
-            raise FlowStorageError(f"{url} failed to {action}: {status} {response.reason}.")
+        elif status == 404:
+            error = FlowNotFoundError(f"Flow not found: {url} answered 404 when asked to {action}.")
+        elif status >= 400:
+            error = FlowStorageError(f"{url} failed to {action}: {status} {response.reason}.")
+        else:
+            return
+        # Classic Webhook raised requests.HTTPError (raise_for_status): keep that catchable.
+        # No response attached: its URL and request hold rendered (secret) values.
+        raise with_sdk_error(error, "requests", "HTTPError")
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
@@ -238,3 +253,26 @@ class Webhook(Storage):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.__dict__.setdefault("_build_responses", {})
+
+
+MAX_KWARGS_DEPTH = 64
+
+
+def _check_depth(value: object, name: str) -> None:
+    """Refuse request kwargs nested deeper than :data:`MAX_KWARGS_DEPTH` (rendering and
+    JSON would otherwise hit Python's recursion limit at request time)."""
+    level: list[object] = [value]
+    depth = 0
+    while level:
+        depth += 1
+        if depth > MAX_KWARGS_DEPTH:
+            raise WebhookConfigError(
+                f"`{name}` is nested more than {MAX_KWARGS_DEPTH} levels deep; flatten the request arguments."
+            )
+        nxt: list[object] = []
+        for item in level:
+            if isinstance(item, Mapping):
+                nxt.extend(item.values())
+            elif isinstance(item, (list, tuple)):
+                nxt.extend(item)
+        level = nxt

@@ -144,3 +144,41 @@ def test_transient_errors_are_retried_auth_errors_are_not() -> None:
     assert is_transient(EndpointConnectionError(endpoint_url="http://x"))
     assert not is_transient(client_error("AccessDenied", 403))
     assert not is_transient(client_error("NoSuchKey", 404))
+
+
+def test_get_flow_logs_the_object_version_cold_and_warm(
+    moto_endpoint: str, s3_bucket: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 10 item 19: the classic "Flow successfully downloaded" line, also from the warm cache.
+    import logging
+
+    storage = S3(s3_bucket, client_options={"endpoint_url": moto_endpoint, "region_name": "us-east-1"})
+    storage.add_flow(make_flow())
+    storage.build()
+    etag = s3_client(moto_endpoint).head_object(Bucket=s3_bucket, Key=storage.flows[FLOW_NAME])["ETag"]
+    for _ in range(2):  # cold, then answered by the local cache (304)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="prefect_storage"):
+            assert final_value(storage.get_flow(FLOW_NAME)) == 42
+        lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Flow successfully downloaded")]
+        assert len(lines) == 1 and f"ETag: {etag}" in lines[0] and "LastModified: None" not in lines[0]
+
+
+def test_missing_flow_and_bucket_are_also_client_errors(moto_endpoint: str, s3_bucket: str) -> None:
+    # Issue 10 item 15: classic code caught botocore's ClientError.
+    from botocore.exceptions import ClientError
+
+    from prefect_storage.exceptions import BucketNotFoundError, FlowNotFoundError
+
+    options = {"endpoint_url": moto_endpoint, "region_name": "us-east-1"}
+    storage = S3(s3_bucket, key="no/such/key", client_options=options)
+    storage.flows[FLOW_NAME] = "no/such/key"
+    with pytest.raises(ClientError) as info:
+        storage.get_flow(FLOW_NAME)
+    assert isinstance(info.value, FlowNotFoundError)
+    assert info.value.response["Error"]["Code"] in {"NoSuchKey", "404"}
+    missing_bucket = S3("no-such-bucket-xyz", key="k", client_options=options)
+    missing_bucket.flows[FLOW_NAME] = "k"
+    with pytest.raises(BucketNotFoundError) as info2:
+        missing_bucket.get_flow(FLOW_NAME)
+    assert isinstance(info2.value, ClientError)

@@ -36,10 +36,11 @@ def test_files_must_be_absolute() -> None:
         Docker(files={"a.txt": "/x", "b/c": "/y", "/ok": "/z"})
 
 
-def test_script_mode_needs_a_path() -> None:
+def test_script_mode_needs_a_path(tmp_path: Path) -> None:
     storage = Docker(stored_as_script=True)
+    storage.add_flow(make_flow())  # classic: accepted here, refused when the Dockerfile is made
     with pytest.raises(ValueError, match=re.escape("A `path` must be provided to show where flow `.py` file is stored in the image.")):
-        storage.add_flow(make_flow())
+        storage.create_dockerfile_object(str(tmp_path))
 
 
 def test_defaults_do_not_mutate_caller_arguments() -> None:
@@ -231,9 +232,13 @@ def test_docker_storage_import_needs_no_sdk() -> None:
     assert out == ["False", "False"]
 
 
-def test_docker_build_without_flows_is_refused() -> None:
-    with pytest.raises(StorageConfigError, match="no flows"):
-        Docker().build()
+def test_docker_build_without_flows_is_not_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Classic builds the image even with no flows: the build goes on to the engine.
+    from prefect_storage.exceptions import BackendUnavailableError
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    with pytest.raises(BackendUnavailableError, match="Docker engine"):
+        Docker().build(push=False)
 
 
 def test_healthcheck_warns_about_retries_without_upstream_results(tmp_path: Path) -> None:

@@ -1,0 +1,5 @@
+"""Classic ``prefect.engine.results.azure_result``."""
+
+from prefect_storage.results.azure import AzureResult
+
+__all__ = ["AzureResult"]

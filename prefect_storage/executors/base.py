@@ -1,0 +1,5 @@
+"""Classic ``prefect.executors.base``."""
+
+from prefect_storage.core.executors import Executor
+
+__all__ = ["Executor"]

@@ -1,0 +1,5 @@
+"""Classic ``prefect.executors.local``."""
+
+from prefect_storage.core.executors import LocalExecutor
+
+__all__ = ["LocalExecutor"]

@@ -1,0 +1,5 @@
+"""Classic ``prefect.run_configs.local``."""
+
+from prefect_storage.core.run_config import LocalRun
+
+__all__ = ["LocalRun"]
