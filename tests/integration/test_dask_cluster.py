@@ -173,6 +173,9 @@ def _semantics_flow(marker: Path) -> Flow:
 
 
 def _plain(value):
+    # Timeout messages differ by design (an alarm in the main thread, a watchdog elsewhere).
+    if type(value).__name__ == "TaskTimeoutSignal":
+        return "TaskTimeoutSignal"
     return repr(value) if isinstance(value, BaseException) else value
 
 
