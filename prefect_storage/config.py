@@ -235,3 +235,14 @@ def wheelhouse() -> str | None:
 def pull_attempts() -> int:
     """``PREFECT_STORAGE_PULL_ATTEMPTS``: attempts of a deployment pull step on transient errors (default 3)."""
     return int(env_number("PREFECT_STORAGE_PULL_ATTEMPTS", 3, integer=True, minimum=1))
+
+
+def logging_level() -> str:
+    """``PREFECT__LOGGING__LEVEL``: level of the ``prefect_storage`` loggers unless the
+    application sets one (default ``INFO``, as classic)."""
+    raw = (os.environ.get("PREFECT__LOGGING__LEVEL") or "INFO").strip().upper()
+    if raw not in {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}:
+        from prefect_storage.exceptions import StorageConfigError
+
+        raise StorageConfigError(f"PREFECT__LOGGING__LEVEL={raw!r} is not a logging level; use DEBUG, INFO, WARNING or ERROR.")
+    return raw

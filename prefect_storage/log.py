@@ -33,11 +33,28 @@ class RedactingFilter(logging.Filter):
 
 
 _FILTER = RedactingFilter()
+_level_set = False
+
+
+def _set_package_level() -> None:
+    """Give the ``prefect_storage`` logger the classic default level (``INFO``, or
+    ``PREFECT__LOGGING__LEVEL``) unless the application already chose one. No handler is
+    added: records reach whatever handlers the application configured (and pytest's
+    ``caplog``), and with none configured Python's last-resort handler shows only warnings."""
+    global _level_set
+    _level_set = True
+    package = logging.getLogger("prefect_storage")
+    if package.level == logging.NOTSET:
+        from prefect_storage import config
+
+        package.setLevel(config.logging_level())
 
 
 def get_logger(name: str) -> logging.Logger:
     """A logger named ``prefect_storage.<name>`` whose records are redacted before any handler sees them."""
     full = name if name.startswith("prefect_storage") else f"prefect_storage.{name}"
+    if not _level_set:
+        _set_package_level()
     logger = logging.getLogger(full)
     if _FILTER not in logger.filters:
         logger.addFilter(_FILTER)

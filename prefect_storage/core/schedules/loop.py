@@ -8,15 +8,15 @@ runs the flow once (with ``scheduled_start_time`` in the run's context).
 from __future__ import annotations
 
 import datetime
-import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from prefect_storage.core.schedules import _time
+from prefect_storage.log import get_logger
 
-logger = logging.getLogger("prefect_storage.flow_runner")
+logger = get_logger("flow_runner")
 
 RunOnce = Callable[[dict[str, Any], datetime.datetime], Any]
 

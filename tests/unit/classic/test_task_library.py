@@ -60,7 +60,7 @@ def test_shell_failure_is_a_fail_signal_carrying_the_output(caplog: pytest.LogCa
 
 
 def test_shell_stream_output_levels(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="prefect_storage")
     ShellTask(stream_output="DEBUG").run(command="echo streamed-line")
     assert any(r.levelno == logging.DEBUG and r.getMessage() == "streamed-line" for r in caplog.records)
     assert ShellTask(stream_output=True).stream_output == logging.INFO
