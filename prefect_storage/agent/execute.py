@@ -69,6 +69,13 @@ def run_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     except Exception as exc:
         message = f"Failed to load flow from storage: {exc}"
         return {"state": "Failed", "message": message + load_hint(message), "tasks": []}
+    if spec.get("executor_address"):  # the agent's --executor-address overrides the flow's executor
+        from prefect_storage.core.executors.dask import use_dask_address
+
+        try:
+            use_dask_address(flow, spec["executor_address"])
+        except Exception as exc:
+            return {"state": "Failed", "message": f"Cannot use the agent's executor address: {exc}", "tasks": []}
     scheduled = spec.get("scheduled_start_time")  # the time a scheduled run was due (classic context key)
     run_context = {"scheduled_start_time": datetime.datetime.fromisoformat(scheduled)} if scheduled else {}
     try:

@@ -72,6 +72,7 @@ class LocalAgent:
         pass_env: bool = True,
         env_allow: Iterable[str] = (),
         secret_env: Iterable[str] = (),
+        executor_address: str | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1.")
@@ -91,6 +92,8 @@ class LocalAgent:
         self.pass_env = pass_env
         self.env_allow = list(env_allow)
         self.secret_env = list(secret_env)
+        #: run every classic flow's tasks on this Dask scheduler (``--executor-address``)
+        self.executor_address = executor_address
         self.broker: Any = None
         self._flows: dict[str, Any] = {}
         self._lost_checked = 0.0
@@ -246,6 +249,8 @@ class LocalAgent:
             "parameters": run.parameters,
             "checkpoint": True,
         }
+        if self.executor_address:
+            spec["executor_address"] = self.executor_address
         if run.scheduled_start_time is not None:  # a late run still sees the time it was scheduled for
             spec["scheduled_start_time"] = run.scheduled_start_time.isoformat()
         if run_config.get("working_dir"):

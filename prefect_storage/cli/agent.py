@@ -41,6 +41,10 @@ def _agent_options(command: Callable[..., None]) -> Callable[..., None]:
             "--secret-env", "secret_env", multiple=True, metavar="NAME",
             help="A variable of the agent's environment that no run may see (repeatable).",
         ),
+        click.option(
+            "--executor-address", default=None, metavar="ADDRESS",
+            help="Run every classic flow's tasks on this Dask scheduler (tcp://host:8786) instead of the flow's executor.",
+        ),
         click.option("--no-hostname-label", is_flag=True, help="Do not add this machine's host name to the labels."),
         click.option("--name", default=None, help="Agent name recorded on the runs it claims."),
         click.option(
@@ -90,6 +94,7 @@ def _run_agent(state: CliState, launcher: Any, import_paths: tuple[str, ...], **
         hostname_label=not options["no_hostname_label"],
         name=options["name"],
         lost_run_after=options["lost_run_after"],
+        executor_address=options["executor_address"],
         launcher=launcher,
     )
     signal.signal(signal.SIGTERM, lambda *_: runner.stop())
