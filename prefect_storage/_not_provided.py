@@ -30,7 +30,7 @@ NOT_PROVIDED: dict[str, str] = {
         for name in (
             "airbyte airtable asana aws azure azureml census cubejs database databricks dbt docker "
             "dremio dropbox exasol firebolt fivetran gcp github great_expectations gsheets hightouch "
-            "jira jupyter kafka kubernetes mixpanel monday monte_carlo mysql neo4j postgres powershell "
+            "jira jupyter kafka kubernetes mixpanel monday monte_carlo mysql neo4j postgres "
             "prometheus redis rss sendgrid sftp snowflake sodaspark sodasql spacy sql_server sqlite "
             "templates toloka transform trello twitter zendesk"
         ).split()

@@ -13,7 +13,7 @@ from prefect_storage.core.signals import FAIL
 from prefect_storage.core.task import Task
 from prefect_storage.core.utilities import defaults_from_attrs
 
-__all__ = ["ShellTask"]
+__all__ = ["PowershellTask", "ShellTask"]
 
 
 class ShellTask(Task):
@@ -35,6 +35,8 @@ class ShellTask(Task):
     ``return_all``. A non-zero exit raises ``FAIL("Command failed with exit code N")``
     whose result is that output.
     """
+
+    _script_suffix = ".sh"
 
     def __init__(
         self,
@@ -72,7 +74,7 @@ class ShellTask(Task):
         script = (helper_script + "\n" if helper_script else "") + command
         lines: list[str] = []
         last: str | None = None
-        with tempfile.NamedTemporaryFile("w", prefix="prefect-", suffix=".sh", delete=False) as fh:
+        with tempfile.NamedTemporaryFile("w", prefix="prefect-", suffix=self._script_suffix, delete=False) as fh:
             fh.write(script)
         try:
             # Windows finds the shell on PATH only in shell mode.
@@ -101,3 +103,15 @@ class ShellTask(Task):
                 self.logger.error("\n".join(lines) if self.return_all else last)
             raise FAIL(message, result=output)
         return output
+
+
+class PowershellTask(ShellTask):
+    """Run ``command`` with PowerShell: :class:`ShellTask` with a ``.ps1`` script file and
+    ``shell="pwsh"`` (PowerShell 6+; ``"powershell"`` for Windows PowerShell 5). The
+    arguments, the result and the failure rules are those of :class:`ShellTask`."""
+
+    _script_suffix = ".ps1"
+
+    def __init__(self, command: str | None = None, env: dict[str, str] | None = None,
+                 helper_script: str | None = None, shell: str = "pwsh", **kwargs: Any) -> None:
+        super().__init__(command=command, env=env, helper_script=helper_script, shell=shell, **kwargs)

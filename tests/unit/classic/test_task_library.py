@@ -181,3 +181,16 @@ def test_file_tasks_in_a_flow(tmp_path: Path) -> None:
     state = flow.run()
     assert state.is_successful()
     assert sorted(p.name for p in state.result[found].result) == ["a.csv", "b.csv"]
+
+
+def test_powershell_task_is_a_shell_task_with_a_ps1_script() -> None:
+    from prefect_storage.tasks.powershell.powershell import PowershellTask as FromClassicPath
+    from prefect_storage.tasks.shell import PowershellTask
+
+    assert FromClassicPath is PowershellTask
+    assert PowershellTask().shell == "pwsh"  # classic default: PowerShell 6+
+    # any shell runs the script file; `$0` shows it is a .ps1 file as PowerShell needs
+    out = PowershellTask(shell="sh", return_all=True).run(command='echo "$0"; echo done')
+    assert out[0].endswith(".ps1") and out[-1] == "done"
+    with pytest.raises(FAIL, match="exit code 3"):
+        PowershellTask(shell="sh").run(command="exit 3")
