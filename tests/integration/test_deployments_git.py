@@ -90,6 +90,48 @@ if __name__ == "__main__":
     )
 '''
 
+# The reference page's GitLab and Bitbucket private-repository scripts (the page's
+# bb_credentials_block.py passes an undefined `source`; its repository object is meant).
+FORGE_CREDENTIALS_BLOCK = '''
+from prefect import flow
+from prefect.runner.storage import GitRepository
+from {module} import {block}
+
+if __name__ == "__main__":
+    repo = GitRepository(
+        url="{url}",
+        credentials={block}.load("{block_name}")
+    )
+    flow.from_source(
+        source=repo,
+        entrypoint="{script}:my_flow",
+    ).deploy(
+        name="{deployment}",
+        work_pool_name="my_pool",
+    )
+'''
+
+FORGE_SECRET_BLOCK = '''
+from prefect import flow
+from prefect.runner.storage import GitRepository
+from prefect.blocks.system import Secret
+
+if __name__ == "__main__":
+    repo = GitRepository(
+        url="{url}",
+        credentials={{
+            "access_token": Secret.load("{secret_name}")
+        }},
+    )
+    flow.from_source(
+        source=repo,
+        entrypoint="{script}:my_flow",
+    ).deploy(
+        name="{deployment}",
+        work_pool_name="my_pool",
+    )
+'''
+
 GIT_YAML = '''
 # relevant section of the file:
 pull:
@@ -114,6 +156,8 @@ def _swap(source: str, **urls: str) -> str:
         .replace("from prefect.runner.storage import", "from prefect_storage.runner.storage import")
         .replace("from prefect.blocks.system import", "from prefect_storage.blocks.system import")
         .replace("from prefect_github import", "from prefect_storage.blocks.github import")
+        .replace("from prefect_gitlab import", "from prefect_storage.blocks.gitlab import")
+        .replace("from prefect_bitbucket import", "from prefect_storage.blocks.bitbucket import")
     )
     for old, new in urls.items():
         source = source.replace(old, new)
@@ -245,3 +289,48 @@ def test_wrong_token_fails_once_with_the_step_named_and_no_secret(
     assert wrong not in run.message and wrong not in logs
     assert "retry" not in logs.lower()  # an auth failure is not retried
     assert git_http_service.stats is None or git_http_service.stats.read_text().count(" 401 ") - denied <= 2
+
+
+@pytest.mark.parametrize(
+    "forge, module, block, slug",
+    [
+        ("gl", "prefect_gitlab", "GitLabCredentials", "gitlab-credentials"),
+        ("bb", "prefect_bitbucket", "BitBucketCredentials", "bitbucket-credentials"),
+    ],
+)
+def test_gitlab_and_bitbucket_private_repositories_with_credentials_and_secret_blocks(
+    forge: str, module: str, block: str, slug: str, registry_url: str, tmp_path: Path, git_http_service: GitService
+) -> None:
+    import importlib
+
+    from prefect_storage.blocks.system import Secret
+
+    token = git_http_service.token
+    url = _publish(git_http_service, f"{forge}-private-repo", {
+        f"{forge}_credentials_block.py": MY_FLOW, f"{forge}_secret_block.py": MY_FLOW,
+    })
+    credentials_class = getattr(importlib.import_module(module.replace("prefect_", "prefect_storage.blocks.")), block)
+    credentials_class(token=token).save(f"my-{forge}-credentials-block")
+    Secret(value=token).save(f"my-secret-block-with-my-{forge}-credentials")
+    deployment = f"private-{forge}-deploy"
+    project = write(tmp_path / "deploy", {
+        f"{forge}_credentials_block.py": _swap(FORGE_CREDENTIALS_BLOCK.format(
+            module=module, block=block, url=url, block_name=f"my-{forge}-credentials-block",
+            script=f"{forge}_credentials_block.py", deployment=deployment)),
+        f"{forge}_secret_block.py": _swap(FORGE_SECRET_BLOCK.format(
+            url=url, secret_name=f"my-secret-block-with-my-{forge}-credentials",
+            script=f"{forge}_secret_block.py", deployment=deployment)),
+    })
+    for script, reference in (
+        (f"{forge}_credentials_block.py", f"{{{{ prefect.blocks.{slug}.my-{forge}-credentials-block }}}}"),
+        (f"{forge}_secret_block.py", f"{{{{ prefect.blocks.secret.my-secret-block-with-my-{forge}-credentials }}}}"),
+    ):
+        run_script(project / script, registry_url)
+        with Registry(registry_url) as registry:
+            from prefect_storage.registry.deployments import get_deployment
+
+            stored = json.dumps(get_deployment(registry, f"my-flow/{deployment}").spec)
+        assert token not in stored and reference in stored, stored
+        run, logs = run_deployment(registry_url, f"my-flow/{deployment}", "my_pool", {"name": forge})
+        assert run.state == "Success", (script, run.message, logs)
+        assert f"Hello {forge}! from {forge}-private-repo" in logs and token not in logs
