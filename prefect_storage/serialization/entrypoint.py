@@ -68,15 +68,52 @@ def split_entrypoint(entrypoint: str) -> tuple[str, str, bool]:
 
 @contextlib.contextmanager
 def _importable(*folders: str | None) -> Iterator[None]:
-    """Put ``folders`` first on ``sys.path`` for the duration, then restore it exactly."""
+    """Put ``folders`` first on ``sys.path`` for the duration, then restore it exactly.
+
+    A module the code imports from these folders (``import helpers`` beside the script)
+    must be *that* file even when a module of the same name was imported earlier from
+    elsewhere: such entries of ``sys.modules`` are set aside while the code loads and put
+    back afterwards (the loaded code keeps references to its own siblings)."""
+    chosen = [f for f in folders if f]
     with _path_lock:
         saved = list(sys.path)
-        for folder in reversed([f for f in folders if f]):
+        shadowed = _shadowed_modules(chosen)
+        for name in shadowed:
+            del sys.modules[name]
+        for folder in reversed(chosen):
             sys.path.insert(0, folder)
         try:
             yield
         finally:
             sys.path[:] = saved
+            sys.modules.update(shadowed)
+
+
+#: never set aside: the standard library and this package (a project file named like them
+#: would break the loader itself while it runs)
+_NEVER_SHADOWED = frozenset(sys.stdlib_module_names) | {"prefect_storage"}
+
+
+def _shadowed_modules(folders: list[str]) -> dict[str, ModuleType]:
+    """Entries of ``sys.modules`` (and their submodules) named like a module or package in
+    ``folders`` but loaded from another place."""
+    local: dict[str, str] = {}
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(folder):
+                stem = entry.name[:-3] if entry.name.endswith(".py") else entry.name if entry.is_dir() else None
+                if stem and stem.isidentifier():
+                    local.setdefault(stem, os.path.realpath(entry.path))
+    found: dict[str, ModuleType] = {}
+    for name, module in list(sys.modules.items()):
+        top = name.partition(".")[0]
+        if top not in local or module is None or top in _NEVER_SHADOWED:
+            continue
+        origin = getattr(module, "__file__", None)
+        real = os.path.realpath(origin) if origin else ""
+        if not (real == local[top] or real.startswith(local[top] + os.sep)):
+            found[name] = module
+    return found
 
 
 def _failure_line(exc: BaseException, path: str) -> int | None:

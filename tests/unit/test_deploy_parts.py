@@ -385,3 +385,17 @@ def test_classic_task_runs_at_once_inside_a_modern_flow_with_its_retries() -> No
         return flaky(x) + 1
 
     assert uses_tasks(x=2) == 21 and calls == [2, 2, 2]
+
+
+def test_a_sibling_module_wins_over_a_same_named_module_imported_earlier(tmp_path: Path) -> None:
+    import types
+
+    earlier = types.ModuleType("helpers")
+    earlier.__file__ = str(tmp_path / "elsewhere" / "helpers.py")
+    sys.modules["helpers"] = earlier  # e.g. another project's `helpers`, imported before
+    try:
+        obj = load_entrypoint("flows/etl.py:etl", _project(tmp_path))
+        assert obj(n=2) == 44  # computed with the sibling helpers.py, not the earlier module
+        assert sys.modules["helpers"] is earlier  # and the earlier module is put back
+    finally:
+        sys.modules.pop("helpers", None)
