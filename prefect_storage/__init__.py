@@ -29,7 +29,6 @@ from prefect_storage.core import (
     task,
 )
 from prefect_storage.core.edges import flatten, mapped, unmapped
-from prefect_storage.core.modern_flow import flow
 from prefect_storage.core.utilities import apply_map, tags
 
 __all__ = [
@@ -82,6 +81,10 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module(f"prefect_storage.{name}")
+    if name == "flow":  # the modern @flow: imported on first use (it needs inspect and friends)
+        from prefect_storage.core.modern_flow import flow
+
+        return flow
     if name == "case":
         from prefect_storage.tasks.control_flow.case import case
 

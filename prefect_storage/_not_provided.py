@@ -10,7 +10,6 @@ module ``__getattr__``.
 
 from __future__ import annotations
 
-import importlib.abc
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -119,7 +118,7 @@ def missing_name(module: str, name: str, what: str | None = None) -> ClassicNotP
     return err
 
 
-class _NotProvidedFinder(importlib.abc.MetaPathFinder):
+class _NotProvidedFinder:  # a meta path finder by protocol (importlib.abc is slow to import)
     """Consulted last: turns a failed import of a known classic module into a clear error."""
 
     def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None) -> Any:
