@@ -218,62 +218,48 @@ def record(i):
 '''
 
 
-@pytest.mark.parametrize("registry_url", ["sqlite"], indirect=True)
-def test_an_agent_run_uses_the_flows_dask_executor(dask_cluster, registry_url, tmp_path):
+def _agent_run_records_pids(dask_cluster, registry_url, tmp_path, name: str, body: str, n: int, *agent_args: str):
+    """Register a flow mapping ``record`` over ``range(n)``, let one agent process run it;
+    return the rows (index, pid) the tasks recorded and the cluster's worker pids."""
     import subprocess
     import sys
+
+    from prefect_storage.registry import SUCCESS, Registry
 
     dask_cluster.ensure_workers()
     workers = dask_cluster.worker_pids()
     record = tmp_path / "pids.txt"
-    path = write_flow(
-        tmp_path, "dask-agent", RECORD_PID.format(address=dask_cluster.address, record=str(record)),
-        "record.map(list(range(40))); flow.executor = DaskExecutor(address=ADDRESS)",
-    )
+    path = write_flow(tmp_path, name, RECORD_PID.format(address=dask_cluster.address, record=str(record)), body)
     flow_id = load_flow(path).register(registry=registry_url)
-    from prefect_storage.registry import SUCCESS, Registry
-
     with Registry(registry_url) as registry:
         run_id = registry.create_flow_run(flow_id).id
     done = subprocess.run(
         [sys.executable, "-m", "prefect_storage.cli", "--registry", registry_url, "agent", "local", "--once",
-         "--no-hostname-label"],
+         "--no-hostname-label", *agent_args],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     with Registry(registry_url) as registry:
         assert registry.get_flow_run(run_id).state == SUCCESS
     rows = [line.split() for line in record.read_text().splitlines()]
-    assert sorted(int(i) for i, _ in rows) == list(range(40))
-    assert {int(pid) for _, pid in rows} <= workers
+    assert sorted(int(i) for i, _ in rows) == list(range(n))
+    return {int(pid) for _, pid in rows}, workers
+
+
+@pytest.mark.parametrize("registry_url", ["sqlite"], indirect=True)
+def test_an_agent_run_uses_the_flows_dask_executor(dask_cluster, registry_url, tmp_path):
+    pids, workers = _agent_run_records_pids(
+        dask_cluster, registry_url, tmp_path, "dask-agent",
+        "record.map(list(range(40))); flow.executor = DaskExecutor(address=ADDRESS)", 40,
+    )
+    assert pids <= workers
 
 
 @pytest.mark.parametrize("registry_url", ["sqlite"], indirect=True)
 def test_the_agents_executor_address_overrides_the_flows_executor(dask_cluster, registry_url, tmp_path):
-    import subprocess
-    import sys
-
-    dask_cluster.ensure_workers()
-    workers = dask_cluster.worker_pids()
-    record = tmp_path / "pids.txt"
     # the flow itself keeps the default (local) executor: only the agent's flag sends it to Dask
-    path = write_flow(
-        tmp_path, "dask-override", RECORD_PID.format(address=dask_cluster.address, record=str(record)),
-        "record.map(list(range(20)))",
+    pids, workers = _agent_run_records_pids(
+        dask_cluster, registry_url, tmp_path, "dask-override", "record.map(list(range(20)))", 20,
+        "--executor-address", dask_cluster.address,
     )
-    flow_id = load_flow(path).register(registry=registry_url)
-    from prefect_storage.registry import SUCCESS, Registry
-
-    with Registry(registry_url) as registry:
-        run_id = registry.create_flow_run(flow_id).id
-    done = subprocess.run(
-        [sys.executable, "-m", "prefect_storage.cli", "--registry", registry_url, "agent", "local", "--once",
-         "--no-hostname-label", "--executor-address", dask_cluster.address],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    with Registry(registry_url) as registry:
-        assert registry.get_flow_run(run_id).state == SUCCESS
-    rows = [line.split() for line in record.read_text().splitlines()]
-    assert sorted(int(i) for i, _ in rows) == list(range(20))
-    assert {int(pid) for _, pid in rows} <= workers  # ran in the cluster's workers, not the agent's child
+    assert pids <= workers  # ran in the cluster's workers, not in the agent's child process
