@@ -183,9 +183,9 @@ def _upload_packs(service: GitService) -> int:
 
 def _upload_pack_sizes(service: GitService) -> list[int]:
     """Bytes sent back by each POST to git-upload-pack (protocol v2: ``ls-refs`` or ``fetch``)."""
-    if service.stats is None or not service.stats.exists():
+    if service.stats is None:
         return []
-    return [int(line.split()[-1]) for line in service.stats.read_text().splitlines()
+    return [int(line.split()[-1]) for line in service.stats_lines()
             if line.startswith("POST") and "upload-pack" in line]
 
 

@@ -93,6 +93,22 @@ class GitService:
     env: Mapping[str, str] | None = None
     stats: Path | None = None
 
+    def stats_lines(self, settle: float = 0.2, timeout: float = 5.0) -> list[str]:
+        """The http server's request log once it has stopped growing: the server records a
+        request after answering it, so a client can be done before its last line is written."""
+        import time
+
+        assert self.stats is not None
+        deadline = time.monotonic() + timeout
+        seen = self.stats.read_text() if self.stats.exists() else ""
+        while time.monotonic() < deadline:
+            time.sleep(settle)
+            now = self.stats.read_text() if self.stats.exists() else ""
+            if now == seen:
+                break
+            seen = now
+        return seen.splitlines()
+
     def url(self, name: str) -> str:
         if self.kind == "ssh":
             return f"{self.base}{self.root}/{name}.git"
