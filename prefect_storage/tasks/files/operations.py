@@ -23,42 +23,42 @@ def _existing(path: PathLike, what: str) -> Path:
     return resolved
 
 
-class Move(Task):
-    """Move a file or folder from ``source_path`` to ``target_path``; returns the new path."""
+class _Transfer(Task):
+    """What Move and Copy share: both paths as defaults for ``run``, both required."""
 
     def __init__(self, source_path: PathLike = "", target_path: PathLike = "", **kwargs: Any) -> None:
         self.source_path = source_path
         self.target_path = target_path
         super().__init__(**kwargs)
+
+    @staticmethod
+    def _paths(source_path: PathLike, target_path: PathLike) -> Path:
+        """The existing source; ``ValueError`` when a path is missing or the source does not exist."""
+        if not source_path:
+            raise ValueError("No `source_path` provided.")
+        if not target_path:
+            raise ValueError("No `target_path` provided.")
+        return _existing(source_path, "source_path")
+
+
+class Move(_Transfer):
+    """Move a file or folder from ``source_path`` to ``target_path``; returns the new path."""
 
     @defaults_from_attrs("source_path", "target_path")
     def run(self, source_path: PathLike = "", target_path: PathLike = "") -> Path:
         """Move; ``ValueError`` when a path is missing or the source does not exist."""
-        if not source_path:
-            raise ValueError("No `source_path` provided.")
-        if not target_path:
-            raise ValueError("No `target_path` provided.")
-        source = _existing(source_path, "source_path")
+        source = self._paths(source_path, target_path)
         self.logger.info(f"Moving {source} to {target_path}...")
         return Path(shutil.move(str(source), str(target_path)))
 
 
-class Copy(Task):
+class Copy(_Transfer):
     """Copy a file (``shutil.copy``) or a folder tree to ``target_path``; returns the copy's path."""
-
-    def __init__(self, source_path: PathLike = "", target_path: PathLike = "", **kwargs: Any) -> None:
-        self.source_path = source_path
-        self.target_path = target_path
-        super().__init__(**kwargs)
 
     @defaults_from_attrs("source_path", "target_path")
     def run(self, source_path: PathLike = "", target_path: PathLike = "") -> Path:
         """Copy; ``ValueError`` when a path is missing or the source does not exist."""
-        if not source_path:
-            raise ValueError("No `source_path` provided.")
-        if not target_path:
-            raise ValueError("No `target_path` provided.")
-        source = _existing(source_path, "source_path")
+        source = self._paths(source_path, target_path)
         self.logger.info(f"Copying {source} to {target_path}...")
         if source.is_file():
             return Path(shutil.copy(source, target_path))
