@@ -204,13 +204,21 @@ def test_three_agents_and_a_scheduler_create_each_of_200_times_exactly_once(regi
         _register(tmp_path, registry_url, "race", code, start)
         end = start + 199 * interval
         _wait_for(lambda: datetime.datetime.now(UTC) > end + datetime.timedelta(seconds=0.5), 60, "the last time")
+
+        def created() -> int:
+            with Registry(registry_url) as registry:
+                return len(_scheduled_runs(registry))
+
+        # a loaded machine may lag behind the clock: creating every time is what matters, not when
+        _wait_for(lambda: created() >= 200, 60, "all 200 scheduled runs")
     finally:
         outputs = [p.stop() for p in procs]
     with Registry(registry_url) as registry:
         runs = _scheduled_runs(registry)
     counts = collections.Counter(r.scheduled_start_time for r in runs)
     expected = {(start + k * interval).replace(tzinfo=UTC) for k in range(200)}
-    assert set(counts) == expected, outputs[-1][-2000:]
+    missing, extra = len(expected - set(counts)), len(set(counts) - expected)
+    assert (missing, extra) == (0, 0), f"{missing} missing, {extra} unexpected times; scheduler: {outputs[-1][-1500:]}"
     assert set(counts.values()) == {1}  # each scheduled time exactly once
     with Registry(registry_url) as registry, registry.engine.connect() as conn:
         r = schema.flow_runs
