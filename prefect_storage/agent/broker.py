@@ -126,7 +126,10 @@ class RunBroker:
         self._server = _Server(self.path, _Connection)
         os.chmod(self.path, 0o600)
         self._server.broker = self
-        self._thread = threading.Thread(target=self._server.serve_forever, name="run-broker", daemon=True)
+        # a short poll: stop() (every agent shutdown) waits up to one poll interval
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="run-broker", daemon=True
+        )
         self._thread.start()
 
     def open_run(self, run_id: str) -> dict[str, str]:

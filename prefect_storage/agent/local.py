@@ -97,6 +97,7 @@ class LocalAgent:
         self.broker: Any = None
         self._flows: dict[str, Any] = {}
         self._lost_checked = 0.0
+        self._scheduled_at = 0.0
         self._stop = threading.Event()
         self._running: set[str] = set()
         self._running_lock = threading.Lock()
@@ -187,8 +188,12 @@ class LocalAgent:
     def _claim(self, limit: int) -> list[FlowRun]:
         from prefect_storage.registry.schedules import scheduler_step
 
-        self._with_registry(lambda: scheduler_step(self.registry))  # keep the schedules' next runs created
         now = time.monotonic()
+        # keep the schedules' next runs created (they are created ahead of time, so a busy
+        # agent claiming many runs a second need not look more than once a second)
+        if now - self._scheduled_at >= min(self.poll_interval, 1.0):
+            self._scheduled_at = now
+            self._with_registry(lambda: scheduler_step(self.registry))
         lost: list[str] = []
         if now - self._lost_checked >= min(self.lost_run_after / 4, 5.0):  # not on every claim of a busy agent
             self._lost_checked = now

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import importlib
 import json
 import os
@@ -45,13 +46,18 @@ _HEADER = struct.Struct(">I")
 PR_SET_PDEATHSIG = 1
 
 
+@functools.lru_cache(maxsize=1)
+def _libc() -> Any:
+    # find_library runs `ldconfig -p` in a subprocess (~3 ms): once per template, not per run
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
 def set_parent_death_signal(sig: int) -> bool:
     """Ask Linux to send ``sig`` to this process when its parent dies; False elsewhere."""
     if not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        return libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
+        return bool(_libc().prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0)
     except (OSError, AttributeError):
         return False
 
@@ -274,19 +280,14 @@ class Zygote:
         self._sock: socket.socket | None = None
         self._pending: dict[str, _Pending] = {}
         self._counter = 0
+        self._keeper_stop: threading.Event | None = None
 
     def _ensure(self) -> socket.socket:
         if self._sock is not None and self._proc is not None and self._proc.poll() is None:
             return self._sock
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            self._proc = subprocess.Popen(
-                [self.python, "-m", "prefect_storage.agent.zygote", str(theirs.fileno())],
-                pass_fds=[theirs.fileno()],
-                env=self.env,
-                cwd=self.cwd,
-                stdin=subprocess.DEVNULL,
-            )
+            self._proc = self._start_template(theirs.fileno())
         finally:
             theirs.close()
         ours.settimeout(60)
@@ -298,6 +299,42 @@ class Zygote:
         self._sock = ours
         threading.Thread(target=self._read, args=(ours,), name="zygote-reader", daemon=True).start()
         return ours
+
+    def _start_template(self, fd: int) -> subprocess.Popen[bytes]:
+        """Start the template from a thread that lives until :meth:`close`.
+
+        The template asks for ``PR_SET_PDEATHSIG``, which Linux fires when the *thread*
+        that forked it ends, not the process: started from a run's worker thread, it
+        would die with that thread (and be restarted, ~0.5 s) whenever the agent's pool
+        winds down.
+        """
+        if self._keeper_stop is not None:
+            self._keeper_stop.set()  # the keeper of a template that died
+        stop = self._keeper_stop = threading.Event()
+        started: dict[str, Any] = {}
+        ready = threading.Event()
+
+        def keep() -> None:
+            try:
+                started["proc"] = subprocess.Popen(
+                    [self.python, "-m", "prefect_storage.agent.zygote", str(fd)],
+                    pass_fds=[fd],
+                    env=self.env,
+                    cwd=self.cwd,
+                    stdin=subprocess.DEVNULL,
+                )
+            except BaseException as exc:
+                started["error"] = exc
+            finally:
+                ready.set()
+            stop.wait()
+
+        threading.Thread(target=keep, name="zygote-keeper", daemon=True).start()
+        ready.wait()
+        if "error" in started:
+            raise started["error"]
+        proc: subprocess.Popen[bytes] = started["proc"]
+        return proc
 
     def _read(self, sock: socket.socket) -> None:
         while True:
@@ -352,6 +389,9 @@ class Zygote:
                     self._proc.kill()
                     self._proc.wait()
                 self._proc = None
+            if self._keeper_stop is not None:
+                self._keeper_stop.set()
+                self._keeper_stop = None
 
 
 if __name__ == "__main__":

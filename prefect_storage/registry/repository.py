@@ -392,6 +392,8 @@ class Registry(ChildRunsMixin, KeyValueMixin, ArtifactsMixin):
         """
         have = set(agent_labels)
         r = schema.flow_runs
+        claimed: list[str] = []
+        # one transaction: a claim costs one commit, not one per run plus reads
         with self._begin() as conn:
             due = sa.or_(r.c.scheduled_start_time.is_(None), r.c.scheduled_start_time <= utcnow())  # not future runs
             candidates = conn.execute(
@@ -399,21 +401,23 @@ class Registry(ChildRunsMixin, KeyValueMixin, ArtifactsMixin):
                 .where(r.c.state == SCHEDULED, due)
                 .order_by(sa.func.coalesce(r.c.scheduled_start_time, r.c.created), r.c.id)
             ).all()
-        claimed: list[str] = []
-        for run_id, labels in candidates:
-            if len(claimed) >= limit:
-                break
-            if not set(labels) <= have:
-                continue
-            with self._begin() as conn:
+            now = utcnow()
+            for run_id, labels in candidates:
+                if len(claimed) >= limit:
+                    break
+                if not set(labels) <= have:
+                    continue
                 result = conn.execute(
                     r.update()
                     .where(r.c.id == run_id, r.c.state == SCHEDULED)
-                    .values(state=RUNNING, agent=agent, started=utcnow(), heartbeat=utcnow())
+                    .values(state=RUNNING, agent=agent, started=now, heartbeat=now)
                 )
-            if result.rowcount == 1:
-                claimed.append(run_id)
-        return [self.get_flow_run(run_id) for run_id in claimed]
+                if result.rowcount == 1:
+                    claimed.append(run_id)
+            if not claimed:
+                return []
+            rows = {row.id: row for row in conn.execute(self._runs_query().where(r.c.id.in_(claimed)))}
+        return [self._run_record(rows[run_id]) for run_id in claimed]
 
     def heartbeat(self, run_ids: Iterable[str]) -> None:
         """Note that the agent running ``run_ids`` is alive (see :meth:`fail_lost_runs`)."""
