@@ -161,7 +161,7 @@ def run_main(spec: Mapping[str, Any], stdout: TextIO = sys.stdout) -> int:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     logging.getLogger().setLevel(logging.INFO)
-    _verify_signatures_through_agent()
+    _verify_signatures_through_agent(spec.get("signing_configured"))
     outcome = run_spec(spec)
     from prefect_storage.secrets import redact
 
@@ -170,9 +170,12 @@ def run_main(spec: Mapping[str, Any], stdout: TextIO = sys.stdout) -> int:
     return 0
 
 
-def _verify_signatures_through_agent() -> None:
+def _verify_signatures_through_agent(agent_has_key: bool | None = None) -> None:
     """A run never holds the agent's signing key: when its agent serves a broker, signed
-    flows are checked by asking the agent (which answers yes or no, nothing more)."""
+    flows are checked by asking the agent (which answers yes or no, nothing more).
+
+    ``agent_has_key`` is what the agent wrote in the run spec (``signing_configured``);
+    ``None`` (an older agent) means ask it."""
     import base64
     import os
 
@@ -183,7 +186,9 @@ def _verify_signatures_through_agent() -> None:
         return
     from prefect_storage.serialization import flow_pickle
 
-    answer: dict[str, bool] = {}
+    if agent_has_key is False:
+        return  # nothing to verify with: unsigned flows load as they would in the agent
+    answer: dict[str, bool] = {} if agent_has_key is None else {"configured": bool(agent_has_key)}
 
     def configured() -> bool:
         if "configured" not in answer:

@@ -12,10 +12,12 @@ import contextlib
 import dataclasses
 import json
 import os
+import selectors
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -139,24 +141,15 @@ class ProcessLauncher:
         finally:
             for fd in (out_w, err_w, life_r):
                 os.close(fd)
-        outputs: dict[int, bytes] = {}
-        readers = [threading.Thread(target=_drain, args=(fd, outputs), daemon=True) for fd in (out_r, err_r)]
-        for reader in readers:
-            reader.start()
         try:
-            finished = child.finished.wait(timeout)
-            if not finished:
-                _kill_pgid(child.pid)
-                child.finished.wait(30)
-            else:
-                _kill_pgid(child.pid)  # what the run left behind dies with it
-            for reader in readers:
-                reader.join(30)
+            outputs, finished = _collect((out_r, err_r), child, timeout)
+            stdout = outputs[out_r].decode(errors="replace")
+            stderr = outputs[err_r].decode(errors="replace")
+            if finished and parse_outcome(stdout) is None:
+                child.finished.wait(30)  # a crash: its exit code (or signal) says how
         finally:
             os.close(life_w)
             zygote.forget(run_key)
-        stdout = outputs.get(out_r, b"").decode(errors="replace")
-        stderr = outputs.get(err_r, b"").decode(errors="replace")
         if not finished:
             return _timed_out(timeout, stderr, child.exit)
         return outcome_from_output(stdout, stderr, child.exit)
@@ -204,15 +197,45 @@ def _timed_out(timeout: float | None, stderr: str, exit_code: int | None) -> Lau
     )
 
 
-def _drain(fd: int, into: dict[int, bytes]) -> None:
-    chunks = []
-    with open(fd, "rb", buffering=0, closefd=True) as stream:
-        while True:
-            chunk = stream.read(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    into[fd] = b"".join(chunks)
+def _collect(fds: Sequence[int], child: Any, timeout: float | None) -> tuple[dict[int, bytes], bool]:
+    """Read the child's output pipes to their end in this thread; return what each held
+    and whether the run ended in time (``False``: it was killed at ``timeout``).
+
+    The child closes its output as its last act, so the end of both pipes is the end of
+    the run; the exit report from the template (``child.finished``) covers a child whose
+    own subprocesses still hold the pipes. Either way the run's process group is killed,
+    and what it wrote up to then is read.
+    """
+    chunks: dict[int, list[bytes]] = {fd: [] for fd in fds}
+    deadline = None if timeout is None else time.monotonic() + timeout
+    finished = True
+    killed_at: float | None = None
+    with selectors.DefaultSelector() as selector:
+        for fd in fds:
+            selector.register(fd, selectors.EVENT_READ)
+        while selector.get_map():
+            now = time.monotonic()
+            if killed_at is None and (child.finished.is_set() or (deadline is not None and now >= deadline)):
+                finished = child.finished.is_set()
+                _kill_pgid(child.pid)  # what the run left behind (holding the pipes) dies with it
+                if not finished:
+                    child.finished.wait(30)
+                killed_at = now
+            if killed_at is not None and now - killed_at > 30:
+                break  # a process outside the group still holds a pipe: stop reading
+            wait = 0.05 if deadline is None else max(0.0, min(0.05, deadline - now))
+            for key, _ in selector.select(wait):
+                fd = int(key.fd)  # type: ignore[arg-type]
+                data = os.read(fd, 65536)
+                if data:
+                    chunks[fd].append(data)
+                else:
+                    selector.unregister(fd)
+    for fd in fds:
+        os.close(fd)
+    if killed_at is None:
+        _kill_pgid(child.pid)
+    return {fd: b"".join(parts) for fd, parts in chunks.items()}, finished
 
 
 def _kill_pgid(pid: int | None) -> None:

@@ -95,6 +95,7 @@ class LocalAgent:
         #: run every classic flow's tasks on this Dask scheduler (``--executor-address``)
         self.executor_address = executor_address
         self.broker: Any = None
+        self._signing_configured = False
         self._flows: dict[str, Any] = {}
         self._lost_checked = 0.0
         self._scheduled_at = 0.0
@@ -115,8 +116,10 @@ class LocalAgent:
         self._fail_own_lost_runs()
         if not self.launcher.isolated_environment:
             from prefect_storage.agent.broker import RunBroker
+            from prefect_storage.serialization.flow_pickle import _signing_key
 
             self.broker = RunBroker(self.registry, self._with_registry)
+            self._signing_configured = _signing_key() is not None
         template_env = getattr(self.launcher, "template_env", "absent")
         if template_env is None:  # the warm template starts with the runs' base environment, nothing more
             self.launcher.template_env = self._base_environment()  # type: ignore[attr-defined]
@@ -254,6 +257,8 @@ class LocalAgent:
             "parameters": run.parameters,
             "checkpoint": True,
         }
+        if self.broker is not None:  # saves each run asking the broker whether there is a key
+            spec["signing_configured"] = self._signing_configured
         if self.executor_address:
             spec["executor_address"] = self.executor_address
         if run.scheduled_start_time is not None:  # a late run still sees the time it was scheduled for

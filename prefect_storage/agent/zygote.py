@@ -120,16 +120,47 @@ def _preload() -> None:
         "prefect_storage.core.executors.local",
         "prefect_storage.tasks.core",
         "heapq",
-        "prefect_storage.registry.client",  # flow-of-flows, KV and artifacts through the broker (SQLAlchemy)
+        "prefect_storage.registry.client",  # flow-of-flows, KV and artifacts through the broker
         "prefect_storage.serialization.flow_pickle",
         "slugify",  # result locations; its regexes cost ~50 ms to compile
     ):
         with contextlib.suppress(ImportError):
             importlib.import_module(optional)
+    with contextlib.suppress(Exception):
+        _rehearse()
     import gc
 
     gc.collect()
     gc.freeze()  # children share the template's objects without copying them on the first collection
+
+
+def _rehearse() -> None:
+    """Run a one-task flow once, as a run would (the runner, a result pickled for the
+    registry, the outcome line), so that what the engine builds lazily on first use
+    (caches, compiled patterns, bound methods) is built here once and shared by every
+    child, instead of being rebuilt, and its pages copied, in each one."""
+    import io
+    import logging
+
+    from prefect_storage.agent import execute
+    from prefect_storage.core.flow import Flow
+    from prefect_storage.core.task import Task
+    from prefect_storage.secrets import redact
+
+    class _Rehearsal(Task):  # type: ignore[misc]
+        def run(self) -> int:
+            return 1
+
+    previous = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)  # the template has no run to log for
+    try:
+        flow = Flow("prefect-storage template rehearsal", tasks=[_Rehearsal()])
+        state = flow.run()
+        for task, task_state in (state.result or {}).items():
+            execute.task_results(flow.slugs.get(task, task.slug), task_state)
+        io.StringIO().write(redact(json.dumps({"state": "Success"})))
+    finally:
+        logging.disable(previous)
 
 
 def _kill_groups(pids: Sequence[int]) -> None:
@@ -226,6 +257,9 @@ def _child(sock: socket.socket, request: Mapping[str, Any], fds: Sequence[int]) 
         with contextlib.suppress(Exception):
             sys.stdout.flush()
             sys.stderr.flush()
+        with contextlib.suppress(OSError):
+            os.close(1)  # the end of both pipes tells the agent the run is over, before the
+            os.close(2)  # kernel has torn this process down (a few ms it need not wait)
         os._exit(code)
 
 

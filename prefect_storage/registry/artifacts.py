@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import uuid
 from typing import Any
@@ -12,31 +11,9 @@ import sqlalchemy as sa
 
 from prefect_storage.exceptions import ArtifactError
 from prefect_storage.registry import schema
+from prefect_storage.registry.records import Artifact
 
 KINDS = ("link", "markdown")
-
-
-@dataclasses.dataclass(frozen=True)
-class Artifact:
-    id: str
-    flow_run_id: str
-    task_run_id: str | None
-    task_slug: str | None
-    kind: str
-    data: str
-    created: datetime.datetime
-    updated: datetime.datetime
-
-    def to_json(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "created": self.created.isoformat(), "updated": self.updated.isoformat()}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Artifact:
-        return cls(**{
-            **data,
-            "created": datetime.datetime.fromisoformat(data["created"]),
-            "updated": datetime.datetime.fromisoformat(data["updated"]),
-        })
 
 
 def _utc(value: datetime.datetime) -> datetime.datetime:

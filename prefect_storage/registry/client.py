@@ -24,9 +24,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from prefect_storage.exceptions import ArtifactError, KeyValueError, RunRegistryError
-from prefect_storage.registry.artifacts import Artifact
 from prefect_storage.registry.errors import NotRegisteredError, RegistryError
-from prefect_storage.registry.repository import FlowRecord, FlowRun, LogEntry
+from prefect_storage.registry.records import Artifact, FlowRecord, FlowRun, LogEntry
 
 BROKER_ENV = "PREFECT_STORAGE_RUN_BROKER"
 TOKEN_ENV = "PREFECT_STORAGE_RUN_TOKEN"

@@ -11,7 +11,6 @@ agents rebuild the storage from that JSON and load the flow from where it is sto
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,10 +24,17 @@ from prefect_storage.registry.child_runs import ChildRunsMixin
 from prefect_storage.registry.engine import create_engine, registry_url
 from prefect_storage.registry.errors import NotRegisteredError, SchemaVersionError
 from prefect_storage.registry.kv import KeyValueMixin
-
-SCHEDULED, RUNNING, SUCCESS, FAILED = "Scheduled", "Running", "Success", "Failed"
-FINISHED_STATES = frozenset({SUCCESS, FAILED})
-DEFAULT_PROJECT = "default"
+from prefect_storage.registry.records import (  # noqa: F401  (some re-exported: their old home)
+    DEFAULT_PROJECT,
+    FAILED,
+    FINISHED_STATES,
+    RUNNING,
+    SCHEDULED,
+    SUCCESS,
+    FlowRecord,
+    FlowRun,
+    LogEntry,
+)
 
 
 def utcnow() -> datetime.datetime:
@@ -49,69 +55,6 @@ def _as_utc(value: datetime.datetime | None) -> datetime.datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=datetime.timezone.utc)
     return value.astimezone(datetime.timezone.utc)
-
-
-@dataclasses.dataclass(frozen=True)
-class FlowRecord:
-    """One registered version of a flow."""
-
-    id: str
-    project: str
-    name: str
-    version: int
-    labels: list[str]
-    storage: dict[str, Any]
-    serialized: dict[str, Any]
-    idempotency_key: str
-    archived: bool
-    created: datetime.datetime
-
-    def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["created"] = self.created.isoformat()
-        data.pop("serialized")
-        return data
-
-
-@dataclasses.dataclass(frozen=True)
-class FlowRun:
-    """A flow run and the flow version it runs."""
-
-    id: str
-    flow_id: str
-    flow_name: str
-    flow_version: int
-    project: str
-    state: str
-    message: str | None
-    parameters: dict[str, Any]
-    labels: list[str]
-    tasks: list[dict[str, Any]] | None
-    agent: str | None
-    created: datetime.datetime
-    started: datetime.datetime | None
-    ended: datetime.datetime | None
-    storage: dict[str, Any]
-    scheduled_start_time: datetime.datetime | None = None  # None: due when created
-    schedule_id: str | None = None  # the schedule that created it
-
-    def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        for key in ("created", "started", "ended", "scheduled_start_time"):
-            data[key] = data[key].isoformat() if data[key] else None
-        data.pop("storage")
-        return data
-
-
-@dataclasses.dataclass(frozen=True)
-class LogEntry:
-    timestamp: datetime.datetime
-    level: str
-    name: str
-    message: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "timestamp": self.timestamp.isoformat()}
 
 
 class Registry(ChildRunsMixin, KeyValueMixin, ArtifactsMixin):

@@ -84,3 +84,28 @@ def test_importing_the_package_does_not_import_sqlalchemy_click_or_rich() -> Non
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_runs_template_and_its_registry_client_leave_sqlalchemy_out() -> None:
+    # every run is forked from the template: SQLAlchemy in it would double the memory each
+    # fork copies; runs reach the registry through the broker with plain records instead
+    code = (
+        "import sys\n"
+        "from prefect_storage.agent import zygote\n"
+        "zygote._preload()\n"
+        "import prefect_storage.registry.client, prefect_storage.backend, prefect_storage.artifacts\n"
+        "import prefect_storage.tasks.prefect\n"
+        "from prefect_storage.registry.client import run_registry\n"
+        "print(sorted(m for m in ('sqlalchemy', 'psycopg') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_registry_package_still_hands_out_every_name() -> None:
+    import prefect_storage.registry as registry
+
+    for name in registry.__all__:
+        assert getattr(registry, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        registry.Nope  # noqa: B018
