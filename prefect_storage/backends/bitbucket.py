@@ -6,7 +6,7 @@ import re
 import urllib.parse
 from typing import Any
 
-from prefect_storage.backends.forge import Failure, ForgeErrors, forge_call, status_kind
+from prefect_storage.backends.forge import WORDING, Failure, forge_call, status_kind
 from prefect_storage.backends.http import session
 from prefect_storage.backends.optional import require
 from prefect_storage.exceptions import FlowNotFoundError
@@ -17,19 +17,7 @@ SERVER_DEFAULT_HOST = "https://bitbucket.org"
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 TIMEOUT = 30
 
-_DENIED = (
-    "Access denied to repository. Please check credentials. ({where}, HTTP {status}; "
-    "hint: check the token / app password secrets and their permissions.)"
-)
-ERRORS = ForgeErrors(
-    auth=_DENIED,
-    denied=_DENIED,  # Bitbucket answers 401 or 403 for the same mistakes: one message
-    failed=(
-        "Error retrieving contents in {where}: HTTP {status} {detail}. "
-        "Please check arguments passed to Bitbucket storage."
-    ),
-    offline="Bitbucket ({base}) could not be reached: {detail}",
-)
+ERRORS = WORDING["bitbucket"]
 
 
 def _classify(exc: Exception) -> Failure | None:

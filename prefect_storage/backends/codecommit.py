@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from prefect_storage.backends import aws
-from prefect_storage.backends.forge import Failure, ForgeErrors, forge_call
+from prefect_storage.backends.forge import WORDING, Failure, forge_call
 from prefect_storage.exceptions import FlowNotFoundError
 from prefect_storage.secrets import render
 
@@ -22,16 +22,7 @@ MISSING_CODES = {
     "InvalidCommitException", "InvalidCommitIdException",
 }
 
-ERRORS = ForgeErrors(
-    auth=(
-        "AWS refused the credentials while {what} ({code}); credentials came from {source}. "
-        "Hint: check them and the codecommit:Get* permissions."
-    ),
-    denied="",  # CodeCommit names its errors: no bare 403 reaches the classifier
-    failed="CodeCommit error while {what}: {code} {detail}",
-    offline="CodeCommit could not be reached while {what}: {detail}",
-    missing_suffix=" ({code})",
-)
+ERRORS = WORDING["codecommit"]
 
 
 class CodeCommitRepo:
@@ -46,8 +37,8 @@ class CodeCommitRepo:
         if isinstance(exc, botocore.exceptions.ClientError):
             code = exc.response.get("Error", {}).get("Code", "")
             if code in AUTH_CODES:
-                return "auth", {"code": code, "source": aws.credential_source(self.client_options)}
-            return ("missing" if code in MISSING_CODES else "failed"), {"code": code, "detail": exc}
+                return "auth", {"status": code, "source": aws.credential_source(self.client_options)}
+            return ("missing" if code in MISSING_CODES else "failed"), {"status": code, "detail": exc}
         if isinstance(exc, (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError)):
             return "offline", {"detail": exc}
         return None

@@ -29,21 +29,19 @@ from typing import Literal, TypeVar
 from prefect_storage.backends.cache import PayloadCache
 from prefect_storage.exceptions import BackendUnavailableError, FlowNotFoundError, StorageAuthError, StorageError
 
-__all__ = ["Failure", "ForgeErrors", "Kind", "cached_file", "forge_call", "status_kind"]
+__all__ = ["WORDING", "Failure", "ForgeErrors", "Kind", "cached_file", "classify_sdk", "forge_call", "status_kind"]
 
 T = TypeVar("T")
 Kind = Literal["auth", "denied", "missing", "failed", "offline"]
 
 
-def status_kind(status: int | None, *, missing: tuple[int, ...] = (404,), denied_is_auth: bool = False) -> Kind:
+def status_kind(status: int | None, *, missing: tuple[int, ...] = (404,)) -> Kind:
     """The kind of failure an HTTP status code means (401 auth, 403 denied, 404 missing)."""
     if status in missing:
         return "missing"
-    if status == 401 or (status == 403 and denied_is_auth):
+    if status == 401:
         return "auth"
-    if status == 403:
-        return "denied"
-    return "failed"
+    return "denied" if status == 403 else "failed"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +70,83 @@ class ForgeErrors:
 
 #: what a backend's classifier says of an exception: its kind and the fields of the message
 Failure = tuple[Kind, Mapping[str, object]]
+
+_BITBUCKET_DENIED = (
+    "Access denied to repository. Please check credentials. ({where}, HTTP {status}; "
+    "hint: check the token / app password secrets and their permissions.)"
+)
+
+#: Each forge's wording, as its classic storage worded it. Fields: ``what`` (the
+#: operation), ``detail``, ``status`` (HTTP status or AWS error code), and per forge
+#: ``base_url`` / ``host`` / ``base`` / ``where`` / ``source``.
+WORDING: dict[str, ForgeErrors] = {
+    "github": ForgeErrors(
+        auth=(
+            "GitHub refused the token while {what} ({base_url}). Hint: check the access token secret "
+            "(or GITHUB_ACCESS_TOKEN) and that it may read this repository."
+        ),
+        denied="GitHub denied access while {what}: {detail}. Hint: check the token's scopes.",
+        failed="GitHub error while {what}: {status} {detail}",
+        offline="GitHub ({base_url}) could not be reached while {what}: {detail}",
+    ),
+    "gitlab": ForgeErrors(
+        auth=(
+            "Unable to authenticate GitLab account. Please check your credentials. "
+            "({host}, while {what}; hint: check the access token secret or GITLAB_ACCESS_TOKEN.)"
+        ),
+        denied="GitLab denied access while {what}. Hint: check the token's scopes.",
+        failed="GitLab error while {what}: {status} {detail}",
+        offline="GitLab ({host}) could not be reached while {what}: {detail}",
+    ),
+    "bitbucket": ForgeErrors(
+        auth=_BITBUCKET_DENIED,
+        denied=_BITBUCKET_DENIED,  # Bitbucket answers 401 or 403 for the same mistakes: one message
+        failed=(
+            "Error retrieving contents in {where}: HTTP {status} {detail}. "
+            "Please check arguments passed to Bitbucket storage."
+        ),
+        offline="Bitbucket ({base}) could not be reached: {detail}",
+    ),
+    "codecommit": ForgeErrors(
+        auth=(
+            "AWS refused the credentials while {what} ({status}); credentials came from {source}. "
+            "Hint: check them and the codecommit:Get* permissions."
+        ),
+        denied="",  # CodeCommit names its errors (AUTH_CODES): no bare 403 reaches the classifier
+        failed="CodeCommit error while {what}: {status} {detail}",
+        offline="CodeCommit could not be reached while {what}: {detail}",
+        missing_suffix=" ({status})",
+    ),
+}
+
+
+ExcTypes = type[BaseException] | tuple[type[BaseException], ...]
+
+
+def classify_sdk(
+    exc: Exception,
+    *,
+    auth: ExcTypes,
+    error: ExcTypes,
+    offline: ExcTypes,
+    status: str,
+    detail: str,
+    missing: tuple[int, ...] = (404,),
+    missing_types: ExcTypes = (),
+) -> Failure | None:
+    """Classify an exception of an HTTP-API SDK (PyGithub, python-gitlab): ``auth``
+    classes are auth failures; ``error`` classes by the HTTP status in their attribute
+    ``status`` (``missing_types`` are always missing), with their attribute ``detail`` as
+    the detail; ``offline`` classes (``requests`` errors) mean the service was not reached."""
+    if isinstance(exc, auth):
+        return "auth", {}
+    if isinstance(exc, error):
+        code = getattr(exc, status, None)
+        kind = "missing" if isinstance(exc, missing_types) else status_kind(code, missing=missing)
+        return kind, {"status": code, "detail": getattr(exc, detail, None)}
+    if isinstance(exc, offline):
+        return "offline", {"detail": exc}
+    return None
 
 
 def forge_call(

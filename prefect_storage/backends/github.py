@@ -5,36 +5,22 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from prefect_storage.backends.forge import Failure, ForgeErrors, forge_call, status_kind
+from prefect_storage.backends.forge import WORDING, Failure, classify_sdk, forge_call
 from prefect_storage.backends.optional import require
 from prefect_storage.exceptions import FlowNotFoundError, StorageError, with_sdk_error
 from prefect_storage.secrets import find, render, resolve
 
 DEFAULT_BASE_URL = "https://api.github.com"
 
-ERRORS = ForgeErrors(
-    auth=(
-        "GitHub refused the token while {what} ({base_url}). Hint: check the access token secret "
-        "(or GITHUB_ACCESS_TOKEN) and that it may read this repository."
-    ),
-    denied="GitHub denied access while {what}: {data}. Hint: check the token's scopes.",
-    failed="GitHub error while {what}: {status} {data}",
-    offline="GitHub ({base_url}) could not be reached while {what}: {detail}",
-)
-
 
 def _classify(exc: Exception) -> Failure | None:
     github = require("github", extra="github")
     requests = require("requests", extra="github")
-    if isinstance(exc, github.BadCredentialsException):
-        return "auth", {}
-    if isinstance(exc, github.GithubException):
-        # a missing repo, ref or file is a 404 (or 422 for a bad ref)
-        kind = "missing" if isinstance(exc, github.UnknownObjectException) else status_kind(exc.status, missing=(404, 422))
-        return kind, {"status": exc.status, "data": exc.data}
-    if isinstance(exc, requests.RequestException):
-        return "offline", {"detail": exc}
-    return None
+    # a missing repo, ref or file is a 404 (or 422 for a bad ref)
+    return classify_sdk(
+        exc, auth=github.BadCredentialsException, error=github.GithubException, offline=requests.RequestException,
+        status="status", detail="data", missing=(404, 422), missing_types=github.UnknownObjectException,
+    )
 
 
 def _as_unknown_object(error: StorageError, exc: Exception) -> StorageError:
@@ -75,7 +61,7 @@ class GitHubRepo:
 
     def _call(self, fn: Any, what: str, missing: str) -> Any:
         """Run one API call; a failure becomes a typed error (see :mod:`.forge`)."""
-        return forge_call(fn, _classify, ERRORS, missing, _as_unknown_object, what=what, base_url=self.base_url)
+        return forge_call(fn, _classify, WORDING["github"], missing, _as_unknown_object, what=what, base_url=self.base_url)
 
     @property
     def repo(self) -> Any:

@@ -4,33 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect_storage.backends.forge import Failure, ForgeErrors, forge_call, status_kind
+from prefect_storage.backends.forge import WORDING, Failure, classify_sdk, forge_call
 from prefect_storage.backends.optional import require
 from prefect_storage.secrets import find, render, resolve
 
 DEFAULT_HOST = "https://gitlab.com"
 
-ERRORS = ForgeErrors(
-    auth=(
-        "Unable to authenticate GitLab account. Please check your credentials. "
-        "({host}, while {what}; hint: check the access token secret or GITLAB_ACCESS_TOKEN.)"
-    ),
-    denied="GitLab denied access while {what}. Hint: check the token's scopes.",
-    failed="GitLab error while {what}: {status} {detail}",
-    offline="GitLab ({host}) could not be reached while {what}: {detail}",
-)
-
 
 def _classify(exc: Exception) -> Failure | None:
     gitlab = require("gitlab", extra="gitlab")
     requests = require("requests", extra="gitlab")
-    if isinstance(exc, gitlab.GitlabAuthenticationError):
-        return "auth", {}
-    if isinstance(exc, gitlab.GitlabError):
-        return status_kind(exc.response_code), {"status": exc.response_code, "detail": exc.error_message}
-    if isinstance(exc, requests.RequestException):
-        return "offline", {"detail": exc}
-    return None
+    return classify_sdk(
+        exc, auth=gitlab.GitlabAuthenticationError, error=gitlab.GitlabError, offline=requests.RequestException,
+        status="response_code", detail="error_message",
+    )
 
 
 class GitLabProject:
@@ -46,7 +33,7 @@ class GitLabProject:
 
     def _call(self, fn: Any, what: str, missing: str) -> Any:
         """Run one API call; a failure becomes a typed error (see :mod:`.forge`)."""
-        return forge_call(fn, _classify, ERRORS, missing, what=what, host=self.host)
+        return forge_call(fn, _classify, WORDING["gitlab"], missing, what=what, host=self.host)
 
     @property
     def project(self) -> Any:
