@@ -3,18 +3,8 @@ classification of their SDK / HTTP errors, a ref resolved to a commit id once pe
 and the file cached by (repository, path, commit).
 
 Errors. Each backend says *which kind* of failure an SDK exception or HTTP answer is
-(:func:`status_kind` for HTTP status codes); :class:`ForgeErrors` turns the kind into the
-typed error, worded as that backend's classic storage worded it:
-
-=============  ===============================  =====================================
-kind           error                            when
-=============  ===============================  =====================================
-``auth``       :class:`StorageAuthError`        401, bad credentials
-``denied``     :class:`StorageAuthError`        403: credentials valid, scope missing
-``missing``    :class:`FlowNotFoundError`       404: repository, ref or file missing
-``failed``     :class:`StorageError`            any other error answer
-``offline``    :class:`BackendUnavailableError` the service could not be reached
-=============  ===============================  =====================================
+(:mod:`prefect_storage.backends.errors`: the kind picks the error class);
+:data:`WORDING` holds each forge's classic message for each kind.
 
 :func:`forge_call` runs one call and raises the typed error *outside* the ``except``
 block, so nothing of the SDK's exception (whose text may hold a token) is chained.
@@ -24,24 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from prefect_storage.backends.cache import PayloadCache
-from prefect_storage.exceptions import BackendUnavailableError, FlowNotFoundError, StorageAuthError, StorageError
+from prefect_storage.backends.errors import Kind, status_kind, typed_error
+from prefect_storage.exceptions import StorageError
 
 __all__ = ["WORDING", "Failure", "ForgeErrors", "Kind", "cached_file", "classify_sdk", "forge_call", "status_kind"]
 
 T = TypeVar("T")
-Kind = Literal["auth", "denied", "missing", "failed", "offline"]
-
-
-def status_kind(status: int | None, *, missing: tuple[int, ...] = (404,)) -> Kind:
-    """The kind of failure an HTTP status code means (401 auth, 403 denied, 404 missing)."""
-    if status in missing:
-        return "missing"
-    if status == 401:
-        return "auth"
-    return "denied" if status == 403 else "failed"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,12 +41,8 @@ class ForgeErrors:
     def error(self, kind: Kind, missing: str, **fields: object) -> StorageError:
         """The typed error for ``kind``."""
         if kind == "missing":
-            return FlowNotFoundError(missing + self.missing_suffix.format(**fields))
-        if kind in ("auth", "denied"):
-            return StorageAuthError((self.auth if kind == "auth" else self.denied).format(**fields))
-        if kind == "offline":
-            return BackendUnavailableError(self.offline.format(**fields))
-        return StorageError(self.failed.format(**fields))
+            return typed_error(kind, missing + self.missing_suffix.format(**fields))
+        return typed_error(kind, getattr(self, kind).format(**fields))
 
 
 #: what a backend's classifier says of an exception: its kind and the fields of the message
