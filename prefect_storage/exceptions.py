@@ -7,8 +7,11 @@ working::
     StorageError(Exception)                    base: the message is always redacted
     ├── FlowStorageError                       a flow could not be stored or loaded (classic name)
     │   ├── FlowWriteError(OSError)            the OS refused a write (full disk, permissions)
-    │   ├── FlowModuleNotFoundError(ModuleNotFoundError)
-    │   │                                      a ``Module`` storage's module is not importable
+    │   ├── EntrypointError(ImportError)       a script or module named by an entrypoint cannot load
+    │   │   ├── FlowModuleNotFoundError(ModuleNotFoundError)
+    │   │   │                                  its module is not importable (``Module`` storage too)
+    │   │   └── FlowScriptError(FlowDeserializationError)
+    │   │                                      its script failed to compile or run
     │   ├── FlowIntegrityError(ValueError)     truncated, tampered, unsigned or wrongly signed data
     │   ├── FlowDeserializationError           the payload is intact but cannot be unpickled here
     │   ├── FlowNotFoundError(FileNotFoundError)
@@ -18,7 +21,8 @@ working::
     ├── FlowNameConflictError(ValueError)      a flow of that name is already in the storage
     ├── UnknownFlowError(ValueError)           ``get_flow`` of a name the storage does not hold
     ├── StorageConfigError(ValueError)         bad constructor arguments or settings
-    │   └── SerializedStorageError(TypeError)  registry JSON that does not fit its storage class
+    │   ├── SerializedStorageError(TypeError)  registry JSON that does not fit its storage class
+    │   └── ScriptModuleNameError              ``Module(__name__)`` in a script registered by path
     ├── StorageAuthError(PermissionError)      the service refused the credentials
     ├── BackendUnavailableError(ConnectionError)
     │                                          the service could not be reached (after retries)
@@ -54,6 +58,7 @@ __all__ = [
     "FlowModuleNotFoundError",
     "FlowNameConflictError",
     "FlowNotFoundError",
+    "FlowScriptError",
     "FlowStorageError",
     "FlowWriteError",
     "GitCommandError",
@@ -70,6 +75,7 @@ __all__ = [
     "RunSecretError",
     "ScheduleSerializationError",
     "SchemaVersionError",
+    "ScriptModuleNameError",
     "SecretNotFoundError",
     "SerializedStorageError",
     "StepError",
@@ -202,6 +208,20 @@ class EntrypointError(FlowStorageError, ImportError):
 class MissingFlowError(EntrypointError):
     """The entrypoint's file or module loaded, but has no object of that name (or the
     object is not a flow or a function)."""
+
+
+class FlowScriptError(EntrypointError, FlowDeserializationError):
+    """A flow script failed to compile or to run, or called ``sys.exit()``, while the
+    one script loader ran it: at registration (``--path``), when a stored script flow is
+    loaded, or for a ``path/to/file.py:name`` entrypoint. The message names the file
+    and, where known, the line. Both an :class:`EntrypointError` and a
+    :class:`FlowDeserializationError`, the names its callers raised before."""
+
+
+class ScriptModuleNameError(StorageConfigError):
+    """A flow's ``Module`` storage names the module a script ran under
+    (``Module(__name__)`` in a script registered with ``--path``, or run as
+    ``__main__``), which no agent can import. The message says what to use instead."""
 
 
 class StepError(StorageError, RuntimeError):
@@ -374,8 +394,10 @@ class FlowWriteError(FlowStorageError, OSError):
     """The operating system refused a write (full disk, permissions, a name too long)."""
 
 
-class FlowModuleNotFoundError(FlowStorageError, ModuleNotFoundError):
-    """The module a ``Module`` (or module-path ``Local``) storage names is not importable here."""
+class FlowModuleNotFoundError(EntrypointError, ModuleNotFoundError):
+    """The module an entrypoint names (a ``Module`` or module-path ``Local`` storage,
+    ``register --module``, a ``pkg.module:name`` deployment entrypoint) is not importable
+    here, or imports one that is not."""
 
 
 # Classic code caught the SDK's own error (botocore ``ClientError``,

@@ -22,14 +22,7 @@ from typing import Any
 from prefect_storage.backends.clients import ClientCache
 from prefect_storage.backends.objects import BucketNotFoundError, ObjectInfo, ObjectStore
 from prefect_storage.backends.optional import require
-from prefect_storage.exceptions import (
-    BackendUnavailableError,
-    FlowNotFoundError,
-    FlowStorageError,
-    StorageAuthError,
-    StorageConfigError,
-    StorageError,
-)
+from prefect_storage.exceptions import FlowStorageError, StorageConfigError, StorageError
 
 ENV_NAME = "AZURE_STORAGE_CONNECTION_STRING"
 NOT_PROVIDED = (
@@ -132,6 +125,7 @@ class AzureStore(ObjectStore):
     scheme = "azure"
     service = "Azure"
     container_word = "container"
+    object_word = "blob"
 
     def __init__(
         self,
@@ -223,34 +217,25 @@ class AzureStore(ObjectStore):
         return bool(service_client(self._connection()[0]).get_container_client(self.container).exists())
 
     def _no_container(self) -> BucketNotFoundError:
-        return BucketNotFoundError(
-            f"Azure container {self.container!r} does not exist (at {self.endpoint()}); create it or fix the "
-            f"container name. Credentials used: {self.source()}."
-        )
-
+        return self.no_container(self.source())
 
     def translate(self, exc: BaseException, key: str, what: str) -> BaseException:
         from azure.core import exceptions as aex
 
-        where = self.describe(key)
         code = getattr(exc, "error_code", None)
         if isinstance(exc, aex.ResourceNotFoundError) or _status(exc) == 404:
-            if code == "ContainerNotFound":
-                return self._no_container()
-            return FlowNotFoundError(f"Flow not found in Azure: no blob at {where}.")
+            return self._no_container() if code == "ContainerNotFound" else self.no_object(key)
         if isinstance(exc, aex.ResourceExistsError) and code == "BlobAlreadyExists":
             return FlowStorageError(
-                f"A blob already exists at {where} and overwrite=False; pass overwrite=True to replace it, "
+                f"A blob already exists at {self.describe(key)} and overwrite=False; pass overwrite=True to replace it, "
                 "or use another blob_name."
             )
         if isinstance(exc, aex.ClientAuthenticationError) or _status(exc) in (401, 403) or _is_identity_error(exc):
-            return StorageAuthError(
-                f"Azure refused the credentials for the {what} of {where} ({code or type(exc).__name__}). "
-                f"Credentials used: {self.source()}. Check the account key, SAS or the identity's role on the container."
-            )
+            advice = "Check the account key, SAS or the identity's role on the container."
+            return self.refused(what, key, code or type(exc).__name__, self.source(), advice)
         if is_transient(exc):
-            return BackendUnavailableError(f"Could not complete the Azure {what} of {where} after retrying: {type(exc).__name__}: {exc}")
-        return FlowStorageError(f"Azure {what} of {where} failed: {code or type(exc).__name__}: {exc}")
+            return self.unavailable(what, key, f"{type(exc).__name__}: {exc}", at_endpoint=False)
+        return self.failed(what, key, f"{code or type(exc).__name__}: {exc}")
 
 
 def _is_identity_error(exc: BaseException) -> bool:

@@ -6,15 +6,23 @@ import re
 import urllib.parse
 from typing import Any
 
+from prefect_storage.backends.forge import WORDING, Failure, forge_call, status_kind
 from prefect_storage.backends.http import session
 from prefect_storage.backends.optional import require
-from prefect_storage.exceptions import BackendUnavailableError, FlowNotFoundError, StorageAuthError, StorageError
+from prefect_storage.exceptions import FlowNotFoundError
 from prefect_storage.secrets import find, render, resolve
 
 CLOUD_API = "https://api.bitbucket.org"
 SERVER_DEFAULT_HOST = "https://bitbucket.org"
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 TIMEOUT = 30
+
+ERRORS = WORDING["bitbucket"]
+
+
+def _classify(exc: Exception) -> Failure | None:
+    requests = require("requests", extra="bitbucket")
+    return ("offline", {"detail": exc}) if isinstance(exc, requests.RequestException) else None
 
 
 def _quote(path: str) -> str:
@@ -32,23 +40,14 @@ class _Api:
         self.http.headers.update(headers)
 
     def get(self, path: str, missing: str, params: dict[str, Any] | None = None) -> Any:
-        requests = require("requests", extra="bitbucket")
-        try:
-            response = self.http.get(f"{self.base}{path}", params=params, timeout=TIMEOUT)
-        except requests.RequestException as exc:
-            raise BackendUnavailableError(f"Bitbucket ({self.base}) could not be reached: {exc}") from None
-        if response.status_code in (401, 403):
-            raise StorageAuthError(
-                f"Access denied to repository. Please check credentials. ({self.where}, HTTP {response.status_code}; "
-                "hint: check the token / app password secrets and their permissions.)"
-            )
-        if response.status_code == 404:
-            raise FlowNotFoundError(missing)
-        if response.status_code >= 400:
-            raise StorageError(
-                f"Error retrieving contents in {self.where}: HTTP {response.status_code} {response.text[:300]}. "
-                "Please check arguments passed to Bitbucket storage."
-            )
+        """One GET; an error answer becomes a typed error (see :mod:`.forge`)."""
+        response = forge_call(
+            lambda: self.http.get(f"{self.base}{path}", params=params, timeout=TIMEOUT), _classify, ERRORS, missing,
+            base=self.base,
+        )
+        status = response.status_code
+        if status >= 400:
+            raise ERRORS.error(status_kind(status), missing, where=self.where, status=status, detail=response.text[:300])
         return response
 
 

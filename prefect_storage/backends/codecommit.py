@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from prefect_storage.backends import aws
-from prefect_storage.exceptions import BackendUnavailableError, FlowNotFoundError, StorageAuthError, StorageError
+from prefect_storage.backends.forge import WORDING, Failure, forge_call
+from prefect_storage.exceptions import FlowNotFoundError
 from prefect_storage.secrets import render
 
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -21,6 +22,8 @@ MISSING_CODES = {
     "InvalidCommitException", "InvalidCommitIdException",
 }
 
+ERRORS = WORDING["codecommit"]
+
 
 class CodeCommitRepo:
     def __init__(self, repo: str, client_options: Mapping[str, Any] | None = None) -> None:
@@ -28,24 +31,22 @@ class CodeCommitRepo:
         self.client_options = client_options
         self.client = aws.client("codecommit", client_options)
 
-    def _call(self, what: str, missing: str, op: str, **kwargs: Any) -> dict[str, Any]:
+    def _classify(self, exc: Exception) -> Failure | None:
         import botocore.exceptions
 
-        try:
-            result: dict[str, Any] = getattr(self.client, op)(**kwargs)
-            return result
-        except botocore.exceptions.ClientError as exc:
+        if isinstance(exc, botocore.exceptions.ClientError):
             code = exc.response.get("Error", {}).get("Code", "")
             if code in AUTH_CODES:
-                raise StorageAuthError(
-                    f"AWS refused the credentials while {what} ({code}); credentials came from "
-                    f"{aws.credential_source(self.client_options)}. Hint: check them and the codecommit:Get* permissions."
-                ) from None
-            if code in MISSING_CODES:
-                raise FlowNotFoundError(f"{missing} ({code})") from None
-            raise StorageError(f"CodeCommit error while {what}: {code} {exc}") from None
-        except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError) as exc:
-            raise BackendUnavailableError(f"CodeCommit could not be reached while {what}: {exc}") from None
+                return "auth", {"status": code, "source": aws.credential_source(self.client_options)}
+            return ("missing" if code in MISSING_CODES else "failed"), {"status": code, "detail": exc}
+        if isinstance(exc, (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError)):
+            return "offline", {"detail": exc}
+        return None
+
+    def _call(self, what: str, missing: str, op: str, **kwargs: Any) -> dict[str, Any]:
+        """Run one API call; a failure becomes a typed error (see :mod:`.forge`)."""
+        result: dict[str, Any] = forge_call(lambda: getattr(self.client, op)(**kwargs), self._classify, ERRORS, missing, what=what)
+        return result
 
     def commit_for(self, spec: str | None) -> str | None:
         """The commit id for ``spec`` (full id, branch name, or none = default branch).

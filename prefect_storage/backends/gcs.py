@@ -16,16 +16,10 @@ import os
 from typing import Any
 
 from prefect_storage.backends.clients import ClientCache
+from prefect_storage.backends.errors import typed_error
 from prefect_storage.backends.objects import BucketNotFoundError, ObjectInfo, ObjectStore
 from prefect_storage.backends.optional import require
-from prefect_storage.exceptions import (
-    BackendUnavailableError,
-    FlowNotFoundError,
-    FlowStorageError,
-    StorageAuthError,
-    StorageConfigError,
-    StorageError,
-)
+from prefect_storage.exceptions import FlowNotFoundError, StorageConfigError, StorageError
 
 _clients: ClientCache[tuple[Any, ...], Any] = ClientCache()
 
@@ -85,7 +79,8 @@ def client(project: str | None = None) -> Any:
 
 def _auth_error(exc: BaseException, source: str) -> BaseException:
     if _is_auth_error(exc):
-        return StorageAuthError(
+        return typed_error(
+            "auth",
             f"Google Cloud refused or could not find credentials ({type(exc).__name__}). Credentials used: {source}. "
             "Set GOOGLE_APPLICATION_CREDENTIALS to a service account key file, run `gcloud auth application-default "
             "login`, or store the key as the GCP_CREDENTIALS secret."
@@ -196,10 +191,7 @@ class GCSStore(ObjectStore):
         return bool(self.bucket.exists(retry=None))
 
     def _no_bucket(self) -> BucketNotFoundError:
-        return BucketNotFoundError(
-            f"GCS bucket {self.container!r} does not exist (at {self.endpoint()}); create it or fix the bucket name. "
-            f"Credentials used: {credential_source()}."
-        )
+        return self.no_container(credential_source())
 
     def _missing(self, key: str) -> StorageError:
         try:
@@ -212,18 +204,13 @@ class GCSStore(ObjectStore):
     def translate(self, exc: BaseException, key: str, what: str) -> BaseException:
         from google.api_core import exceptions as gex
 
-        where = self.describe(key)
         if isinstance(exc, gex.NotFound):
             return self._missing(key)
         if _is_auth_error(exc):
-            return StorageAuthError(
-                f"GCS refused the credentials for the {what} of {where} ({type(exc).__name__}). "
-                f"Credentials used: {credential_source()}. Check the account's permissions on the bucket."
-            )
+            advice = "Check the account's permissions on the bucket."
+            return self.refused(what, key, type(exc).__name__, credential_source(), advice)
         if isinstance(exc, gex.PreconditionFailed):
-            return FlowStorageError(f"GCS {what} of {where} refused: the object changed or already exists.")
+            return self.failed(what, key, "the object changed or already exists.", verb="refused")
         if is_transient(exc):
-            return BackendUnavailableError(
-                f"Could not complete the GCS {what} of {where} at {self.endpoint()} after retrying: {exc}"
-            )
-        return FlowStorageError(f"GCS {what} of {where} failed: {type(exc).__name__}: {exc}")
+            return self.unavailable(what, key, str(exc))
+        return self.failed(what, key, f"{type(exc).__name__}: {exc}")

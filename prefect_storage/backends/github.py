@@ -5,17 +5,38 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from prefect_storage.backends.forge import WORDING, Failure, classify_sdk, forge_call
 from prefect_storage.backends.optional import require
-from prefect_storage.exceptions import (
-    BackendUnavailableError,
-    FlowNotFoundError,
-    StorageAuthError,
-    StorageError,
-    with_sdk_error,
-)
+from prefect_storage.exceptions import FlowNotFoundError, StorageError, with_sdk_error
 from prefect_storage.secrets import find, render, resolve
 
 DEFAULT_BASE_URL = "https://api.github.com"
+
+
+def _classify(exc: Exception) -> Failure | None:
+    github = require("github", extra="github")
+    requests = require("requests", extra="github")
+    # a missing repo, ref or file is a 404 (or 422 for a bad ref)
+    return classify_sdk(
+        exc, auth=github.BadCredentialsException, error=github.GithubException, offline=requests.RequestException,
+        status="status", detail="data", missing=(404, 422), missing_types=github.UnknownObjectException,
+    )
+
+
+def _as_unknown_object(error: StorageError, exc: Exception) -> StorageError:
+    """A missing object is also a ``github.UnknownObjectException``, as classic GitHub storage raised."""
+    if not isinstance(error, FlowNotFoundError):
+        return error
+    status, data = getattr(exc, "status", 404), getattr(exc, "data", None)
+    return with_sdk_error(
+        error,
+        "github",
+        "UnknownObjectException",
+        _GithubException__status=status,
+        _GithubException__data=data,
+        _GithubException__headers=None,
+        _GithubException__message=None,
+    )
 
 
 def token(access_token_secret: str | None) -> str | None:
@@ -39,36 +60,8 @@ class GitHubRepo:
         self._refs: dict[str, str] = {}  # commit -> the ref it was resolved from, for messages
 
     def _call(self, fn: Any, what: str, missing: str) -> Any:
-        """Run one API call; a failure becomes a typed error. A missing repo, ref or
-        file is also a ``github.UnknownObjectException``, as classic GitHub storage raised."""
-        github = require("github", extra="github")
-        requests = require("requests", extra="github")
-        try:
-            return fn()
-        except github.BadCredentialsException:
-            error: StorageError = StorageAuthError(
-                f"GitHub refused the token while {what} ({self.base_url}). Hint: check the access token secret "
-                "(or GITHUB_ACCESS_TOKEN) and that it may read this repository."
-            )
-        except github.GithubException as exc:
-            if isinstance(exc, github.UnknownObjectException) or exc.status in (404, 422):
-                error = with_sdk_error(
-                    FlowNotFoundError(missing),
-                    "github",
-                    "UnknownObjectException",
-                    _GithubException__status=exc.status,
-                    _GithubException__data=exc.data,
-                    _GithubException__headers=None,
-                    _GithubException__message=None,
-                )
-            elif exc.status == 403:
-                error = StorageAuthError(f"GitHub denied access while {what}: {exc.data}. Hint: check the token's scopes.")
-            else:
-                error = StorageError(f"GitHub error while {what}: {exc.status} {exc.data}")
-        except requests.RequestException as exc:
-            error = BackendUnavailableError(f"GitHub ({self.base_url}) could not be reached while {what}: {exc}")
-        # Raised outside the except block: nothing of the SDK's exception is chained.
-        raise error
+        """Run one API call; a failure becomes a typed error (see :mod:`.forge`)."""
+        return forge_call(fn, _classify, WORDING["github"], missing, _as_unknown_object, what=what, base_url=self.base_url)
 
     @property
     def repo(self) -> Any:

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from prefect_storage.backends.forge import WORDING, Failure, classify_sdk, forge_call
 from prefect_storage.backends.optional import require
-from prefect_storage.exceptions import BackendUnavailableError, FlowNotFoundError, StorageAuthError, StorageError
 from prefect_storage.secrets import find, render, resolve
 
 DEFAULT_HOST = "https://gitlab.com"
+
+
+def _classify(exc: Exception) -> Failure | None:
+    gitlab = require("gitlab", extra="gitlab")
+    requests = require("requests", extra="gitlab")
+    return classify_sdk(
+        exc, auth=gitlab.GitlabAuthenticationError, error=gitlab.GitlabError, offline=requests.RequestException,
+        status="response_code", detail="error_message",
+    )
 
 
 class GitLabProject:
@@ -23,23 +32,8 @@ class GitLabProject:
         self._project: Any = None
 
     def _call(self, fn: Any, what: str, missing: str) -> Any:
-        gitlab = require("gitlab", extra="gitlab")
-        requests = require("requests", extra="gitlab")
-        try:
-            return fn()
-        except gitlab.GitlabAuthenticationError:
-            raise StorageAuthError(
-                "Unable to authenticate GitLab account. Please check your credentials. "
-                f"({self.host}, while {what}; hint: check the access token secret or GITLAB_ACCESS_TOKEN.)"
-            ) from None
-        except gitlab.GitlabError as exc:
-            if exc.response_code == 404:
-                raise FlowNotFoundError(missing) from None
-            if exc.response_code == 403:
-                raise StorageAuthError(f"GitLab denied access while {what}. Hint: check the token's scopes.") from None
-            raise StorageError(f"GitLab error while {what}: {exc.response_code} {exc.error_message}") from None
-        except requests.RequestException as exc:
-            raise BackendUnavailableError(f"GitLab ({self.host}) could not be reached while {what}: {exc}") from None
+        """Run one API call; a failure becomes a typed error (see :mod:`.forge`)."""
+        return forge_call(fn, _classify, WORDING["gitlab"], missing, what=what, host=self.host)
 
     @property
     def project(self) -> Any:

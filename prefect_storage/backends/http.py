@@ -10,15 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from prefect_storage.backends.errors import status_kind, typed_error
 from prefect_storage.backends.optional import require
-from prefect_storage.exceptions import (
-    BackendUnavailableError,
-    FlowNotFoundError,
-    FlowStorageError,
-    StorageAuthError,
-    StorageError,
-    with_sdk_error,
-)
+from prefect_storage.exceptions import FlowStorageError, with_sdk_error
 
 TRANSIENT_STATUS = (429, 500, 502, 503, 504)
 
@@ -76,30 +70,31 @@ def send(session: Any, method: str, kwargs: dict[str, Any], url_template: str, a
         failure = type(exc).__name__
     # Raised outside the except block: requests' exception (kept as __context__ even
     # with "from None") holds the rendered URL, which may carry a token.
-    raise BackendUnavailableError(
-        f"Could not connect to {url_template} to {action}: {failure}. Check that the server is reachable from here."
+    raise typed_error(
+        "offline",
+        f"Could not connect to {url_template} to {action}: {failure}. Check that the server is reachable from here.",
     )
 
 
 def check(response: Any, url_template: str, action: str) -> None:
-    """Raise the typed error for a 4xx/5xx answer: 401/403 :class:`StorageAuthError`,
-    404 :class:`FlowNotFoundError`, others :class:`FlowStorageError`. Each is also a
-    ``requests.HTTPError`` (what classic code caught), without the response attached:
-    its URL and request hold rendered (secret) values."""
+    """Raise the typed error for a 4xx/5xx answer (:mod:`.errors`): 401/403
+    :class:`StorageAuthError`, 404 :class:`FlowNotFoundError`, others
+    :class:`FlowStorageError`. Each is also a ``requests.HTTPError`` (what classic code
+    caught), without the response attached: its URL and request hold rendered (secret) values."""
     status = response.status_code
-    error: StorageError
-    if status in (401, 403):
-        error = StorageAuthError(
+    if status < 400:
+        return
+    kind = status_kind(status)
+    if kind in ("auth", "denied"):
+        message = (
             f"{url_template} refused to {action} ({status} {response.reason}): check the credentials in the request "
             "headers/auth (their $VAR templates and the secrets behind them)."
         )
-    elif status == 404:
-        error = FlowNotFoundError(f"Flow not found: {url_template} answered 404 when asked to {action}.")
-    elif status >= 400:
-        error = FlowStorageError(f"{url_template} failed to {action}: {status} {response.reason}.")
+    elif kind == "missing":
+        message = f"Flow not found: {url_template} answered 404 when asked to {action}."
     else:
-        return
-    raise with_sdk_error(error, "requests", "HTTPError")
+        message = f"{url_template} failed to {action}: {status} {response.reason}."
+    raise with_sdk_error(typed_error(kind, message, failed=FlowStorageError), "requests", "HTTPError")
 
 
 def conditional_fetch(

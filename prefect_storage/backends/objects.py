@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from prefect_storage.backends.cache import PayloadCache
+from prefect_storage.backends.errors import typed_error
 from prefect_storage.backends.retry import call_with_retries
-from prefect_storage.exceptions import BucketNotFoundError, StorageError
+from prefect_storage.exceptions import BucketNotFoundError, FlowStorageError, StorageError
 from prefect_storage.secrets import get_logger
 
 logger = get_logger("backends.objects")
@@ -43,6 +44,8 @@ class ObjectStore(abc.ABC):
     container_word: str = "bucket"
     #: the service's name in messages ("S3", "GCS", "Azure")
     service: str = ""
+    #: what an object is called by this service ("object", "blob")
+    object_word: str = "object"
 
     def __init__(self, container: str) -> None:
         self.container = container
@@ -76,7 +79,41 @@ class ObjectStore(abc.ABC):
 
     @abc.abstractmethod
     def translate(self, exc: BaseException, key: str, what: str) -> BaseException:
-        """A typed, actionable error for a failed call (never holding a secret)."""
+        """A typed, actionable error for a failed call (never holding a secret); the
+        helpers below word each kind (:mod:`.errors`) alike for every service."""
+
+    # -- typed errors, worded alike for every service ---------------------------------
+
+    def no_container(self, source: str) -> BucketNotFoundError:
+        """The bucket (container) itself does not exist."""
+        word = self.container_word
+        return BucketNotFoundError(
+            f"{self.service} {word} {self.container!r} does not exist (at {self.endpoint()}); create it or fix the "
+            f"{word} name. Credentials used: {source}."
+        )
+
+    def no_object(self, key: str) -> StorageError:
+        """Nothing at ``key`` (the bucket exists)."""
+        return typed_error("missing", f"Flow not found in {self.service}: no {self.object_word} at {self.describe(key)}.")
+
+    def refused(self, what: str, key: str, detail: str, source: str, advice: str) -> StorageError:
+        """The service refused the credentials (``source`` says where they came from)."""
+        return typed_error(
+            "auth",
+            f"{self.service} refused the credentials for the {what} of {self.describe(key)} ({detail}). "
+            f"Credentials used: {source}. {advice}",
+        )
+
+    def unavailable(self, what: str, key: str, detail: str, at_endpoint: bool = True) -> StorageError:
+        """Retrying did not get an answer."""
+        at = f" at {self.endpoint()}" if at_endpoint else ""
+        return typed_error(
+            "offline", f"Could not complete the {self.service} {what} of {self.describe(key)}{at} after retrying: {detail}"
+        )
+
+    def failed(self, what: str, key: str, detail: str, verb: str = "failed") -> StorageError:
+        """Any other failure of the call (a :class:`FlowStorageError`)."""
+        return typed_error("failed", f"{self.service} {what} of {self.describe(key)} {verb}: {detail}", FlowStorageError)
 
     # -- transport ------------------------------------------------------------------
 

@@ -12,15 +12,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from prefect_storage.backends import aws
-from prefect_storage.backends.objects import BucketNotFoundError, ObjectInfo, ObjectStore
-from prefect_storage.exceptions import (
-    BackendUnavailableError,
-    FlowNotFoundError,
-    FlowStorageError,
-    StorageAuthError,
-    StorageError,
-    with_sdk_error,
-)
+from prefect_storage.backends.objects import ObjectInfo, ObjectStore
+from prefect_storage.exceptions import StorageError, with_sdk_error
 
 # One attempt per botocore call (our retry wraps it); a pool large enough for concurrent builds.
 CLIENT_CONFIG = {"retries": {"max_attempts": 1, "mode": "standard"}, "max_pool_connections": 16}
@@ -218,26 +211,18 @@ class S3Store(ObjectStore):
         return error
 
     def _typed_error(self, exc: BaseException, key: str, what: str) -> BaseException:
-        where = self.describe(key)
         code, status = error_code(exc)
         source = aws.credential_source(self.client_options)
         if code == "NoSuchBucket" or (status == 404 and code not in {"NoSuchKey"} and not self._safe_bucket_exists()):
-            return BucketNotFoundError(
-                f"S3 bucket {self.container!r} does not exist (at {self.endpoint()}); create it or fix the bucket name. "
-                f"Credentials used: {source}."
-            )
+            return self.no_container(source)
         if code in _MISSING_KEY_CODES or status == 404:
-            return FlowNotFoundError(f"Flow not found in S3: no object at {where}.")
+            return self.no_object(key)
         if code in _AUTH_CODES or status in (401, 403) or _is_credentials_error(exc):
-            return StorageAuthError(
-                f"S3 refused the credentials for the {what} of {where} ({code or status or type(exc).__name__}). "
-                f"Credentials used: {source}. Check the keys, the profile or the role's permissions on the bucket."
-            )
+            advice = "Check the keys, the profile or the role's permissions on the bucket."
+            return self.refused(what, key, str(code or status or type(exc).__name__), source, advice)
         if _is_connection_error(exc) or status >= 500 or code in _THROTTLE_CODES:
-            return BackendUnavailableError(
-                f"Could not complete the S3 {what} of {where} at {self.endpoint()} after retrying: {exc}"
-            )
-        return FlowStorageError(f"S3 {what} of {where} failed: {code or type(exc).__name__}: {exc}")
+            return self.unavailable(what, key, str(exc))
+        return self.failed(what, key, f"{code or type(exc).__name__}: {exc}")
 
     def _safe_bucket_exists(self) -> bool:
         try:

@@ -1,24 +1,28 @@
-"""Finding flows for ``prefect-storage register``: script files and importable modules,
-with the classic default storages (scripts: ``Local(path=..., stored_as_script=True)``,
-modules: ``Module(name)``)."""
+"""Finding flows for ``prefect-storage register`` and ``build``: script files and
+importable modules, with the classic default storages (scripts: ``Local(path=...,
+stored_as_script=True)``, modules: ``Module(name)``).
+
+Loading goes through the one loader (:mod:`prefect_storage.serialization.entrypoint`),
+with its one syntax: ``--path`` takes ``path/to/file.py`` (every flow in it) or
+``path/to/file.py:name``, ``--module`` takes ``pkg.module`` (every flow in it),
+``pkg.module:name`` or ``pkg.module.name``. Scripts run as ``"<flow>"``, as classic
+``prefect register`` ran them.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import glob
-import importlib
 import os
-import runpy
-import sys
-import types
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
     from prefect_storage.core.flow import Flow
+    from prefect_storage.serialization.entrypoint import Target
 
 
 @dataclasses.dataclass
@@ -30,46 +34,57 @@ class Source:
     flows: list[Flow] = dataclasses.field(default_factory=list)
 
 
+def _split_name(pattern: str) -> tuple[str, str]:
+    """``("path/to/*.py", ":name")`` for ``path/to/*.py:name``; ``(pattern, "")`` otherwise."""
+    from prefect_storage.serialization.entrypoint import parse_entrypoint
+
+    if glob.glob(pattern, recursive=True):
+        return pattern, ""
+    with contextlib.suppress(Exception):
+        target, name, is_file = parse_entrypoint(pattern)
+        if is_file and name:
+            return target, f":{name}"
+    return pattern, ""
+
+
 def expand_paths(paths: Iterable[str]) -> list[str]:
-    """Glob each path (``**`` allowed); a directory contributes the ``*.py`` files directly in it."""
+    """Glob each path (``**`` allowed); a directory contributes the ``*.py`` files directly in it.
+    A ``:name`` suffix (one flow of the script) is kept on each file."""
     out: list[str] = []
-    for pattern in paths:
+    for given in paths:
+        pattern, name = _split_name(given)
         matches = sorted(glob.glob(pattern, recursive=True))
         if not matches:
-            raise click.ClickException(f"Path {pattern!r} doesn't exist")
+            raise click.ClickException(f"Path {given!r} doesn't exist")
         for match in matches:
             if os.path.isdir(match):
-                out.extend(sorted(glob.glob(os.path.join(match, "*.py"))))
+                out.extend(os.path.abspath(p) + name for p in sorted(glob.glob(os.path.join(match, "*.py"))))
             else:
-                out.append(match)
-    return list(dict.fromkeys(os.path.abspath(p) for p in out))
+                out.append(os.path.abspath(match) + name)
+    return list(dict.fromkeys(out))
 
 
-@contextlib.contextmanager
-def _script_dir_on_path(path: str) -> Iterator[None]:
-    """Sibling imports of a script work at registration, as when it runs."""
-    sys.path.insert(0, os.path.dirname(path))
-    try:
-        yield
-    finally:
-        with contextlib.suppress(ValueError):
-            sys.path.remove(os.path.dirname(path))
+def script_file(item: str) -> str:
+    """The file of a ``--path`` item (``path/to/file.py`` or ``path/to/file.py:name``)."""
+    return _split_name(item)[0]
 
 
 def load_script(path: str) -> Source:
-    """Run the script as a flow file and collect every Flow it defines."""
-    from prefect_storage.core.context import context, loading
-    from prefect_storage.core.flow import Flow
+    """Run the script as a flow file and collect every Flow it defines (or the one named)."""
+    from prefect_storage.context import context
+    from prefect_storage.serialization.entrypoint import load_target
+    from prefect_storage.serialization.loader import CLASSIC_SCRIPT_NAME
 
-    with _script_dir_on_path(path), loading(), context(local_script_path=path):
-        namespace = runpy.run_path(path, run_name="<flow>")
-    flows = _unique(v for v in namespace.values() if isinstance(v, Flow))
+    file = script_file(path)
+    with context(local_script_path=file):
+        loaded = load_target(path, run_name=CLASSIC_SCRIPT_NAME)
+    flows = _flows(loaded, path)
     for flow in flows:
         if flow.storage is None:
             from prefect_storage.storage.local import Local
 
-            flow.storage = Local(path=path, stored_as_script=True)
-        _refuse_script_module_name(flow, path)
+            flow.storage = Local(path=file, stored_as_script=True)
+        _refuse_script_module_name(flow, file)
     return Source("path", path, flows)
 
 
@@ -79,51 +94,39 @@ def _refuse_script_module_name(flow: Any, path: str) -> None:
     from prefect_storage.storage.module import Module
 
     storage = flow.storage
-    if isinstance(storage, Module) and storage.module.partition(":")[0] in {"<flow>", "__main__"}:
-        raise click.ClickException(
-            f"Flow {flow.name!r} in {path} uses Module(__name__), which is {storage.module!r} when the script is "
-            "registered with --path, and no agent can import that. Either register it with --module "
-            "pkg.module (so __name__ is the importable module name), write the module path explicitly "
-            "(Module('pkg.module')), or use a storage that stores the script (e.g. Local(path=..., "
-            "stored_as_script=True))."
-        )
+    if isinstance(storage, Module):
+        storage.check_importable(f"Flow {flow.name!r} in {path}")
 
 
 def load_module(name: str) -> Source:
-    """Import ``pkg.mod`` (every Flow in it) or ``pkg.mod.flow_attr`` (that flow)."""
-    from prefect_storage.core.context import loading
-    from prefect_storage.core.flow import Flow
+    """Import ``pkg.mod`` (every Flow in it), ``pkg.mod:flow_attr`` or ``pkg.mod.flow_attr`` (that flow)."""
+    from prefect_storage.exceptions import FlowModuleNotFoundError, MissingFlowError
+    from prefect_storage.serialization.entrypoint import load_target
 
-    with loading():
-        obj, module_name = _import_object(name)
-    if isinstance(obj, types.ModuleType):
-        flows = _unique(v for v in vars(obj).values() if isinstance(v, Flow))
-    elif isinstance(obj, Flow):
-        flows = [obj]
-    else:
-        raise click.ClickException(f"Invalid object of type {type(obj).__name__!r} found at {name!r}. Expected Module or Flow.")
+    try:
+        loaded = load_target(name)
+        flows = _flows(loaded, name)
+    except (FlowModuleNotFoundError, MissingFlowError) as exc:  # classic: a terminal error
+        raise click.ClickException(str(exc)) from None
     for flow in flows:
         if flow.storage is None:
             from prefect_storage.storage.module import Module
 
-            flow.storage = Module(module_name)
+            flow.storage = Module(loaded.module_name)
     return Source("module", name, flows)
 
 
-def _import_object(name: str) -> tuple[object, str]:
-    try:
-        return importlib.import_module(name), name
-    except ModuleNotFoundError as exc:
-        module_name, _, attr = name.rpartition(".")
-        if not module_name or exc.name not in {name, None}:
-            raise click.ClickException(str(exc)) from None
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as inner:
-            raise click.ClickException(str(inner)) from None
-        if not hasattr(module, attr):
-            raise click.ClickException(f"No module named {name!r}") from None
-        return getattr(module, attr), module_name
+def _flows(loaded: Target, name: str) -> list[Flow]:
+    """Every flow of a whole script or module, or the one flow its entrypoint names."""
+    from prefect_storage.core.flow import Flow
+    from prefect_storage.serialization.entrypoint import named_in
+
+    if loaded.attribute is None:
+        return _unique(v for v in vars(loaded.module).values() if isinstance(v, Flow))
+    obj = named_in(loaded)
+    if not isinstance(obj, Flow):
+        raise click.ClickException(f"Invalid object of type {type(obj).__name__!r} found at {name!r}. Expected Module or Flow.")
+    return [obj]
 
 
 def _unique(flows: Iterable[Flow]) -> list[Flow]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from prefect_storage.cli.app import EXIT_FAILED, CliState
-from prefect_storage.cli.collect import Source, expand_paths, load_module, load_script, module_file
+from prefect_storage.cli.collect import Source, expand_paths, load_module, load_script, module_file, script_file
 
 if TYPE_CHECKING:
     from prefect_storage.core.flow import Flow
@@ -239,7 +239,7 @@ def _watch(
 ) -> None:
     """Register everything once, then re-register a source in a fresh process whenever
     its file's mtime changes (polled every 0.5 s). Errors are reported, never fatal."""
-    watched: dict[str, tuple[str, str]] = {path: ("--path", path) for path in files}
+    watched: dict[str, tuple[str, str]] = {script_file(path): ("--path", path) for path in files}
     for module in modules:
         origin = module_file(module)
         if origin:

@@ -1,184 +1,147 @@
-"""Load the object an *entrypoint* names: ``path/to/file.py:name`` or ``pkg.module:name``.
+"""The one entrypoint syntax, and loading the object an entrypoint names.
 
-This is the one loader behind ``flow.from_source()``, deployments run by an agent and
-``prefect-storage deploy``::
+Three forms, accepted alike by ``prefect-storage register``, ``Module`` storage,
+deployments run by an agent, ``prefect-storage deploy`` and ``flow.from_source()``:
+
+* ``path/to/file.py:name`` — run the file (see :mod:`prefect_storage.serialization.loader`)
+  and take ``name`` from it. ``name`` may be dotted (``Class.method``). The split is on
+  the last colon, so Windows drive letters work. ``path/to/file.py`` alone is the
+  whole script (registration: every flow it defines).
+* ``pkg.module:name`` — import the module and take ``name``.
+* ``pkg.module`` — the classic form: the whole module (``Module`` storage,
+  ``register --module``); when no module has that name, the last part is taken as an
+  attribute of its parent (``pkg.module.name``).
+
+::
 
     obj = load_entrypoint("flows/etl.py:my_flow", base_dir="/tmp/checkout")
-
-* ``path/to/file.py:name`` runs the file under a unique module name (never
-  ``__main__``, so ``if __name__ == "__main__":`` blocks stay off), with the script's
-  folder and ``base_dir`` importable while it runs; ``sys.path`` is restored after.
-  ``name`` may be dotted (``Class.method``). The split is on the last colon, so
-  Windows drive letters work.
-* ``pkg.module:name`` (or ``pkg.module.name``) imports the module with ``base_dir``
-  importable.
 
 When no attribute is called ``name``, a flow whose own name is ``name`` is looked
 for (classic scripts bind ``with Flow("etl") as flow``, so the flow's name is what a
 user knows). A missing name raises :class:`MissingFlowError` listing what the file
-defines; a script that fails raises :class:`EntrypointError` naming the file and the
-line it failed at.
+defines; a script that fails raises :class:`FlowScriptError` (an :class:`EntrypointError`)
+naming the file and the line it failed at.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import importlib
-import importlib.machinery
-import importlib.util
-import itertools
+import dataclasses
 import os
-import sys
-import threading
-import traceback
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from prefect_storage.exceptions import EntrypointError, MissingFlowError
+from prefect_storage.exceptions import EntrypointError, FlowModuleNotFoundError, MissingFlowError
+from prefect_storage.serialization.loader import import_module, run_script
 
-__all__ = ["find_named", "load_entrypoint", "load_module", "split_entrypoint"]
+__all__ = [
+    "Target",
+    "find_named",
+    "load_entrypoint",
+    "load_module",
+    "load_target",
+    "named_in",
+    "parse_entrypoint",
+    "relative_entrypoint",
+    "split_entrypoint",
+]
 
-_counter = itertools.count(1)
-_path_lock = threading.RLock()  # sys.path is process-global: one loader changes it at a time
+_FORMS = "use 'path/to/file.py:flow_name' or 'package.module:flow_name'"
 
 
-def split_entrypoint(entrypoint: str) -> tuple[str, str, bool]:
-    """``(file_or_module, attribute, is_file)`` for an entrypoint string."""
+def _is_file(target: str) -> bool:
+    return target.endswith(".py") or "/" in target or os.sep in target
+
+
+def parse_entrypoint(entrypoint: str) -> tuple[str, str | None, bool]:
+    """``(file_or_module, attribute or None, is_file)``: the one entrypoint syntax.
+
+    ``attribute`` is ``None`` for a whole script (``file.py``) or module (``pkg.module``)."""
     if not isinstance(entrypoint, str) or not entrypoint.strip():
-        raise EntrypointError(
-            f"Entrypoint {entrypoint!r} is empty; use 'path/to/file.py:flow_name' or 'package.module:flow_name'."
-        )
+        raise EntrypointError(f"Entrypoint {entrypoint!r} is empty; {_FORMS}.")
     entrypoint = entrypoint.strip()
     if ":" in entrypoint:
         left, _, name = entrypoint.rpartition(":")
         if left and name and not (len(left) == 1 and left.isalpha()):  # not just a drive letter
-            is_file = left.endswith(".py") or "/" in left or os.sep in left
-            return left, name, is_file
-    left, dot, name = entrypoint.rpartition(".")
-    if dot and left and name and not entrypoint.endswith(".py"):
-        return left, name, False
-    raise EntrypointError(
-        f"Entrypoint {entrypoint!r} does not name an object; use 'path/to/file.py:flow_name' or "
-        "'package.module:flow_name'."
-    )
+            return left, name, _is_file(left)
+        if not name:
+            raise EntrypointError(f"Entrypoint {entrypoint!r} names no object after the colon; {_FORMS}.")
+    return entrypoint, None, _is_file(entrypoint)
 
 
-@contextlib.contextmanager
-def _importable(*folders: str | None) -> Iterator[None]:
-    """Put ``folders`` first on ``sys.path`` for the duration, then restore it exactly.
-
-    A module the code imports from these folders (``import helpers`` beside the script)
-    must be *that* file even when a module of the same name was imported earlier from
-    elsewhere: such entries of ``sys.modules`` are set aside while the code loads and put
-    back afterwards (the loaded code keeps references to its own siblings)."""
-    chosen = [f for f in folders if f]
-    with _path_lock:
-        saved = list(sys.path)
-        shadowed = _shadowed_modules(chosen)
-        for name in shadowed:
-            del sys.modules[name]
-        for folder in reversed(chosen):
-            sys.path.insert(0, folder)
-        try:
-            yield
-        finally:
-            sys.path[:] = saved
-            sys.modules.update(shadowed)
+def split_entrypoint(entrypoint: str) -> tuple[str, str, bool]:
+    """``(file_or_module, attribute, is_file)`` for an entrypoint that names an object
+    (``pkg.module.name`` is read as module ``pkg.module``, attribute ``name``)."""
+    target, name, is_file = parse_entrypoint(entrypoint)
+    if name is not None:
+        return target, name, is_file
+    left, dot, last = target.rpartition(".")
+    if dot and left and last and not is_file:
+        return left, last, False
+    raise EntrypointError(f"Entrypoint {entrypoint!r} does not name an object; {_FORMS}.")
 
 
-#: never set aside: the standard library and this package (a project file named like them
-#: would break the loader itself while it runs)
-_NEVER_SHADOWED = frozenset(sys.stdlib_module_names) | {"prefect_storage"}
+@dataclasses.dataclass
+class Target:
+    """What an entrypoint loaded: the module, the name it runs under (importable for a
+    module, a script name for a file), the attribute asked for (``None``: the whole
+    module) and how to name it in messages."""
+
+    module: ModuleType
+    module_name: str
+    attribute: str | None
+    where: str
 
 
-def _shadowed_modules(folders: list[str]) -> dict[str, ModuleType]:
-    """Entries of ``sys.modules`` (and their submodules) named like a module or package in
-    ``folders`` but loaded from another place."""
-    local: dict[str, str] = {}
-    for folder in folders:
-        with contextlib.suppress(OSError):
-            for entry in os.scandir(folder):
-                stem = entry.name[:-3] if entry.name.endswith(".py") else entry.name if entry.is_dir() else None
-                if stem and stem.isidentifier():
-                    local.setdefault(stem, os.path.realpath(entry.path))
-    found: dict[str, ModuleType] = {}
-    for name, module in list(sys.modules.items()):
-        top = name.partition(".")[0]
-        if top not in local or module is None or top in _NEVER_SHADOWED:
-            continue
-        origin = getattr(module, "__file__", None)
-        real = os.path.realpath(origin) if origin else ""
-        if not (real == local[top] or real.startswith(local[top] + os.sep)):
-            found[name] = module
-    return found
-
-
-def _failure_line(exc: BaseException, path: str) -> int | None:
-    if isinstance(exc, SyntaxError) and exc.filename and os.path.abspath(exc.filename) == path:
-        return exc.lineno
-    line = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename and os.path.abspath(frame.filename) == path:
-            line = frame.lineno
-    return line
-
-
-def load_module(path: str | os.PathLike[str], base_dir: str | os.PathLike[str] | None = None) -> ModuleType:
-    """Run the Python file ``path`` as a fresh module under a unique name and return it."""
-    from prefect_storage.context import loading
-
+def _existing_file(path: str | os.PathLike[str]) -> str:
     where = os.path.abspath(os.fspath(path))
     if not os.path.isfile(where):
         raise EntrypointError(
             f"Entrypoint file {where} does not exist. Check the entrypoint's path: it is relative to the "
             "folder the code was pulled into (the last `directory` of the pull steps)."
         )
-    digest = hashlib.sha1(where.encode()).hexdigest()[:12]
-    name = f"__prefect_storage_entrypoint_{digest}_{next(_counter)}__"
-    # an explicit source loader: classic script locations need not end in .py
-    spec = importlib.util.spec_from_file_location(name, where, loader=importlib.machinery.SourceFileLoader(name, where))
-    if spec is None or spec.loader is None:
-        raise EntrypointError(f"Entrypoint file {where} cannot be loaded as Python source.")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses, typing and pickling look the module up by name
-    try:
-        with loading(), _importable(os.path.dirname(where), os.fspath(base_dir) if base_dir else None):
-            spec.loader.exec_module(module)
-    except (Exception, SystemExit) as exc:
-        sys.modules.pop(name, None)
-        line = _failure_line(exc, where)
-        at = f", line {line}" if line else ""
-        hint = ""
-        if isinstance(exc, ImportError):
-            hint = " A module it imports is missing here: install it where the flow runs (pip_install_requirements step)."
-        raise EntrypointError(f"Loading {where}{at} failed: {type(exc).__name__}: {exc}.{hint}") from exc
-    return module
+    return where
 
 
-def _import_module(module_name: str, base_dir: str | None) -> ModuleType:
-    from prefect_storage.context import loading
-
-    try:
-        with loading(), _importable(base_dir, os.getcwd()):
-            return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
-            raise EntrypointError(
-                f"Entrypoint module {module_name!r} cannot be imported: {exc}. Install its package where the flow "
-                "runs, or use a 'path/to/file.py:name' entrypoint."
-            ) from exc
-        raise _module_failure(module_name, exc) from exc
-    except Exception as exc:
-        raise _module_failure(module_name, exc) from exc
+def load_module(path: str | os.PathLike[str], base_dir: str | os.PathLike[str] | None = None) -> ModuleType:
+    """Run the Python file ``path`` as a fresh module under a unique name and return it."""
+    return run_script(_existing_file(path), base_dir=base_dir)
 
 
-def _module_failure(module_name: str, exc: BaseException) -> EntrypointError:
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
-    return EntrypointError(f"Importing entrypoint module {module_name!r} failed{where}: {type(exc).__name__}: {exc}")
+def load_target(
+    entrypoint: str, base_dir: str | os.PathLike[str] | None = None, *, run_name: str | None = None
+) -> Target:
+    """Load what ``entrypoint`` names, in any of the three forms.
+
+    Args:
+        entrypoint: ``path/to/file.py[:name]``, ``pkg.module:name`` or ``pkg.module[.name]``.
+        base_dir: relative paths are taken from it, and it (and the cwd) is importable while
+            the code loads. Without it: paths are relative to the cwd and imports use
+            ``sys.path`` as it is.
+        run_name: the ``__name__`` a script runs under (see :func:`~.loader.run_script`).
+    """
+    target, name, is_file = parse_entrypoint(entrypoint)
+    base = os.path.abspath(os.fspath(base_dir)) if base_dir is not None else None
+    if is_file:
+        path = _existing_file(os.path.join(base or os.getcwd(), target))
+        module = run_script(path, run_name=run_name, base_dir=base)
+        return Target(module, module.__name__, name, path)
+    folders = (base, os.getcwd()) if base is not None else ()
+    if name is None and "." in target:
+        try:
+            module = import_module(target, *folders)
+        except FlowModuleNotFoundError as exc:
+            if exc.name != target:
+                raise
+            # ``pkg.module.name``: an attribute of the parent module, if it has one
+            parent, _, last = target.rpartition(".")
+            module = import_module(parent, *folders)
+            if not hasattr(module, last):
+                raise exc from None
+            target, name = parent, last
+    else:
+        module = import_module(target, *folders)
+    return Target(module, target, name, f"module {target!r}")
 
 
 def _flow_like(value: Any) -> bool:
@@ -203,23 +166,24 @@ def find_named(namespace: dict[str, Any], name: str) -> Any:
 
 def load_entrypoint(entrypoint: str, base_dir: str | os.PathLike[str] | None = None) -> Any:
     """The object ``entrypoint`` names, loaded relative to ``base_dir`` (default: the cwd)."""
-    target, name, is_file = split_entrypoint(entrypoint)
-    base = os.path.abspath(os.fspath(base_dir)) if base_dir is not None else os.getcwd()
-    if is_file:
-        path = target if os.path.isabs(target) else os.path.join(base, target)
-        module = load_module(path, base)
-        where = os.path.abspath(path)
-    else:
-        module = _import_module(target, base)
-        where = f"module {target!r}"
+    split_entrypoint(entrypoint)  # an entrypoint to run must name an object
+    loaded = load_target(entrypoint, base_dir if base_dir is not None else os.getcwd())
+    if loaded.attribute is None:  # ``pkg.module.name`` where ``pkg.module.name`` is a module
+        raise EntrypointError(f"Entrypoint {entrypoint!r} names a module, not an object in it; {_FORMS}.")
+    return named_in(loaded)
+
+
+def named_in(loaded: Target) -> Any:
+    """``loaded.attribute`` in the loaded module (see :func:`find_named`), else a
+    :class:`MissingFlowError` listing the flows the module defines."""
+    name = loaded.attribute or ""
+    namespace = vars(loaded.module)
     try:
-        return find_named(vars(module), name)
+        return find_named(namespace, name)
     except (KeyError, AttributeError):
-        flows = sorted(
-            {str(getattr(v, "name", k)) + f" (as {k})" for k, v in vars(module).items() if _flow_like(v)}
-        )
+        flows = sorted({str(getattr(v, "name", k)) + f" (as {k})" for k, v in namespace.items() if _flow_like(v)})
         found = f" It defines these flows: {', '.join(flows)}." if flows else " It defines no flow."
-        raise MissingFlowError(f"Flow function with name {name!r} not found in {where}.{found}") from None
+        raise MissingFlowError(f"Flow function with name {name!r} not found in {loaded.where}.{found}") from None
 
 
 def relative_entrypoint(path: str | os.PathLike[str], name: str, root: str | os.PathLike[str]) -> str:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect_storage.backends.objects import ObjectStore
-from prefect_storage.context import context
 from prefect_storage.exceptions import StorageConfigError
 from prefect_storage.secrets import render
 from prefect_storage.storage.base import require_text
 from prefect_storage.storage.objects import ObjectStorage
+
+if TYPE_CHECKING:
+    from prefect_storage.results.azure import AzureResult
+
+
+def _result(container: str, connection_string_secret: str | None) -> AzureResult:
+    from prefect_storage.results.azure import AzureResult
+
+    return AzureResult(container=container, connection_string_secret=connection_string_secret)
 
 
 class Azure(ObjectStorage):
@@ -52,12 +60,12 @@ class Azure(ObjectStorage):
         self.connection_string_secret = connection_string_secret
         self.blob_name = blob_name
         self.overwrite = overwrite
-        self.local_script_path = local_script_path or context.get("local_script_path")
-        if "result" not in kwargs:
-            from prefect_storage.results.azure import AzureResult
-
-            kwargs["result"] = AzureResult(container=container, connection_string_secret=connection_string_secret)
-        super().__init__(stored_as_script=stored_as_script, **kwargs)
+        super().__init__(
+            stored_as_script=stored_as_script,
+            local_script_path=local_script_path,
+            paired_result=lambda: _result(container, connection_string_secret),
+            **kwargs,
+        )
 
     @property
     def connection_string(self) -> str | None:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect_storage.backends.objects import ObjectStore
-from prefect_storage.context import context
 from prefect_storage.secrets import render
 from prefect_storage.storage.base import require_text
 from prefect_storage.storage.objects import ObjectStorage
+
+if TYPE_CHECKING:
+    from prefect_storage.results.gcs import GCSResult
+
+
+def _result(bucket: str) -> GCSResult:
+    from prefect_storage.results.gcs import GCSResult
+
+    return GCSResult(bucket=bucket)
 
 
 class GCS(ObjectStorage):
@@ -49,12 +57,9 @@ class GCS(ObjectStorage):
         self.bucket = require_text(bucket, "bucket", "GCS storage")
         self.key = key
         self.project = project
-        self.local_script_path = local_script_path or context.get("local_script_path")
-        if "result" not in kwargs:
-            from prefect_storage.results.gcs import GCSResult
-
-            kwargs["result"] = GCSResult(bucket=bucket)
-        super().__init__(stored_as_script=stored_as_script, **kwargs)
+        super().__init__(
+            stored_as_script=stored_as_script, local_script_path=local_script_path, paired_result=lambda: _result(bucket), **kwargs
+        )
 
     def _store(self) -> ObjectStore:
         from prefect_storage.backends.gcs import GCSStore

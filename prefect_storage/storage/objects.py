@@ -3,15 +3,18 @@ concurrent builds and cached loads, over an :class:`~prefect_storage.backends.ob
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from prefect_storage.backends.objects import ObjectStore, cached_get
+from prefect_storage.context import context
 from prefect_storage.exceptions import StorageConfigError
 from prefect_storage.secrets import render
 from prefect_storage.storage.base import Storage, flow_slug, timestamp_slug
 
 if TYPE_CHECKING:
     from prefect_storage.core.flow import Flow
+    from prefect_storage.results.base import Result
 
 
 class ObjectStorage(Storage):
@@ -30,6 +33,22 @@ class ObjectStorage(Storage):
     _script_key_error: ClassVar[str] = ""
 
     local_script_path: str | None
+
+    def __init__(
+        self,
+        *,
+        stored_as_script: bool,
+        local_script_path: str | None,
+        paired_result: Callable[[], Result],
+        **kwargs: Any,
+    ) -> None:
+        """The arguments every object storage takes: ``local_script_path`` defaults to the
+        script the CLI is registering, and ``result`` to the storage's paired result
+        (``paired_result()``, made only when no ``result`` is given)."""
+        self.local_script_path = local_script_path or context.get("local_script_path")
+        if "result" not in kwargs:
+            kwargs["result"] = paired_result()
+        super().__init__(stored_as_script=stored_as_script, **kwargs)
 
     @property
     def _key_setting(self) -> str | None:

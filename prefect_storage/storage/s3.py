@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect_storage.backends.aws import split_s3_options
 from prefect_storage.backends.objects import ObjectStore
-from prefect_storage.context import context
 from prefect_storage.storage.base import require_mapping, require_text
 from prefect_storage.storage.objects import ObjectStorage
+
+if TYPE_CHECKING:
+    from prefect_storage.results.s3 import S3Result
+
+
+def _result(bucket: str, client_options: Mapping[str, Any] | None) -> S3Result:
+    from prefect_storage.results.s3 import S3Result
+
+    return S3Result(bucket=bucket, boto3_kwargs=client_options)
 
 
 class S3(ObjectStorage):
@@ -55,16 +63,16 @@ class S3(ObjectStorage):
         require_mapping(client_options, "client_options", "S3 storage")
         require_mapping(upload_options, "upload_options", "S3 storage")
         self.key = key
-        self.local_script_path = local_script_path or context.get("local_script_path")
         # Literal credentials and upload secrets stay in memory for this process only.
         self.client_options, self._credential_options, self.upload_options, self._secret_upload_options = (
             split_s3_options(client_options, upload_options)
         )
-        if "result" not in kwargs:
-            from prefect_storage.results.s3 import S3Result
-
-            kwargs["result"] = S3Result(bucket=bucket, boto3_kwargs=client_options)
-        super().__init__(stored_as_script=stored_as_script, **kwargs)
+        super().__init__(
+            stored_as_script=stored_as_script,
+            local_script_path=local_script_path,
+            paired_result=lambda: _result(bucket, client_options),
+            **kwargs,
+        )
 
     def _downloaded(self, store: ObjectStore) -> None:
         meta = getattr(store, "last_object", None) or {}

@@ -108,3 +108,30 @@ def test_public_options_drop_literal_credentials_only() -> None:
     options = {"endpoint_url": "http://x", "aws_access_key_id": "AKIAREAL", "aws_secret_access_key": "${AWS_SECRET}"}
     assert public_options(options) == {"endpoint_url": "http://x", "aws_secret_access_key": "${AWS_SECRET}"}
     assert public_options(None) is None
+
+
+def test_forge_errors_classify_status_codes_and_chain_nothing() -> None:
+    from prefect_storage.backends.forge import ForgeErrors, forge_call, status_kind
+    from prefect_storage.exceptions import BackendUnavailableError, StorageAuthError, StorageError
+
+    assert [status_kind(s) for s in (401, 403, 404, 422, 500)] == ["auth", "denied", "missing", "failed", "failed"]
+    assert status_kind(422, missing=(404, 422)) == "missing"
+    errors = ForgeErrors(auth="auth {what}", denied="denied {what}", failed="failed {what}: {detail}",
+                         offline="offline {detail}", missing_suffix=" ({detail})")
+
+    def boom() -> None:
+        raise RuntimeError("token=abc")
+
+    def classify(kind: str):  # type: ignore[no-untyped-def]
+        return lambda exc: (kind, {"detail": "d"}) if isinstance(exc, RuntimeError) else None
+
+    expected = {"auth": StorageAuthError, "denied": StorageAuthError, "missing": FlowNotFoundError,
+                "failed": StorageError, "offline": BackendUnavailableError}
+    for kind, cls in expected.items():
+        with pytest.raises(cls) as info:
+            forge_call(boom, classify(kind), errors, "nothing at x", what="reading")
+        assert info.value.__context__ is None and info.value.__cause__ is None  # the SDK's exception is not chained
+    assert str(errors.error("missing", "nothing at x", detail="Code")) == "nothing at x (Code)"
+    assert str(errors.error("denied", "", what="reading")) == "denied reading"
+    with pytest.raises(ValueError):  # not classified: propagates unchanged
+        forge_call(lambda: int("x"), classify("auth"), errors, "", what="")
