@@ -11,8 +11,6 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from prefect_storage.context import loading
-from prefect_storage.serialization.entrypoint import find_named, load_target
-from prefect_storage.serialization.loader import CLASSIC_SCRIPT_NAME, run_script
 
 if TYPE_CHECKING:
     from prefect_storage.core.flow import Flow
@@ -52,6 +50,8 @@ def extract_flow_from_file(
         raise ValueError("Provide either `file_path` or `file_contents`.")
     if file_contents is not None and not isinstance(file_contents, (str, bytes)):
         raise TypeError("`file_contents` must be string or bytes.")
+    from prefect_storage.serialization.loader import CLASSIC_SCRIPT_NAME, run_script  # only scripts need it
+
     module = run_script(file_path, source=file_contents, run_name=CLASSIC_SCRIPT_NAME)
     flows = _flows_in(vars(module))
     if flow_name is not None:
@@ -73,6 +73,7 @@ def extract_flow_from_module(module_str: str, flow_name: str | None = None) -> F
     installed raises :class:`FlowModuleNotFoundError` (a ``ModuleNotFoundError``).
     """
     from prefect_storage.core.flow import Flow
+    from prefect_storage.serialization.entrypoint import find_named, load_target  # only modules need it
 
     loaded = load_target(module_str)
     module, attr = loaded.module, loaded.attribute

@@ -52,7 +52,6 @@ from __future__ import annotations
 import abc
 import hashlib
 import importlib
-import inspect
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -138,7 +137,8 @@ def storage_class(type_name: str, module: str | None = None) -> type[Storage]:
 
 def _is_base(klass: type[Storage]) -> bool:
     """Abstract classes and family bases (``_base_class = True`` in their own body)."""
-    return inspect.isabstract(klass) or bool(klass.__dict__.get("_base_class", False))
+    # what inspect.isabstract() checks, without importing inspect (~10 ms of a cold start)
+    return bool(getattr(klass, "__abstractmethods__", None)) or bool(klass.__dict__.get("_base_class", False))
 
 
 class Storage(abc.ABC):
