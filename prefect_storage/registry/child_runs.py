@@ -5,7 +5,9 @@ checks on who may finish a run."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
+import functools
 import inspect
 import time
 import uuid
@@ -24,6 +26,25 @@ MAX_STORED_RESULT_BYTES = 1_000_000
 
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
+
+
+@dataclasses.dataclass(frozen=True)
+class _FinishStatements:
+    finish: sa.Update
+    forget_results: sa.Delete
+
+
+@functools.cache
+def _finish_statements() -> _FinishStatements:
+    """Built once with bound parameters: every run ends with them (see ``_claim_statements``)."""
+    r, t = schema.flow_runs, schema.task_run_results
+    return _FinishStatements(
+        finish=r.update()
+        .where(r.c.id == sa.bindparam("run_id"), r.c.state == "Running", r.c.agent == sa.bindparam("holder"))
+        .values(state=sa.bindparam("final"), message=sa.bindparam("note"), tasks=sa.bindparam("task_states", type_=r.c.tasks.type),
+                ended=sa.bindparam("ended_at")),
+        forget_results=t.delete().where(t.c.flow_run_id == sa.bindparam("run_id")),
+    )
 
 
 class ChildRunsMixin:
@@ -166,7 +187,7 @@ class ChildRunsMixin:
         """Record a run's end in one transaction: its logs, task results and final state,
         only while ``agent`` still holds it (Running under that agent). Returns False,
         writing nothing, when it does not (the run was failed as lost meanwhile)."""
-        r, lg, t = schema.flow_runs, schema.logs, schema.task_run_results
+        lg, t = schema.logs, schema.task_run_results
         log_rows = [
             {"flow_run_id": run_id, "timestamp": e.timestamp, "level": e.level, "name": e.name, "message": e.message}
             for e in logs
@@ -184,18 +205,19 @@ class ChildRunsMixin:
             for item in results
             if item.get("slug") is not None
         ]
+        statements = _finish_statements()
         with self._begin() as conn:
             updated = conn.execute(
-                r.update().where(r.c.id == run_id, r.c.state == "Running", r.c.agent == agent).values(
-                    state=state, message=message, tasks=[dict(x) for x in tasks], ended=_now()
-                )
+                statements.finish,
+                {"run_id": run_id, "holder": agent, "final": state, "note": message,
+                 "task_states": [dict(x) for x in tasks], "ended_at": _now()},
             ).rowcount
             if updated != 1:
                 return False
             if log_rows:
                 conn.execute(lg.insert(), log_rows)
             if result_rows:
-                conn.execute(t.delete().where(t.c.flow_run_id == run_id))
+                conn.execute(statements.forget_results, {"run_id": run_id})
                 conn.execute(t.insert(), result_rows)
         return True
 

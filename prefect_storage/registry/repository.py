@@ -11,7 +11,9 @@ agents rebuild the storage from that JSON and load the flow from where it is sto
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import functools
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -55,6 +57,33 @@ def _as_utc(value: datetime.datetime | None) -> datetime.datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=datetime.timezone.utc)
     return value.astimezone(datetime.timezone.utc)
+
+
+@dataclasses.dataclass(frozen=True)
+class _ClaimStatements:
+    candidates: sa.Select
+    claim: sa.Update
+    runs: sa.Select
+
+
+@functools.cache
+def _claim_statements() -> _ClaimStatements:
+    """The claim's statements, built once with bound parameters: an agent claims many
+    times a second, and building SQLAlchemy expressions costs more than running them."""
+    r = schema.flow_runs
+    due = sa.or_(r.c.scheduled_start_time.is_(None), r.c.scheduled_start_time <= sa.bindparam("due_by"))  # not future runs
+    return _ClaimStatements(
+        candidates=sa.select(r.c.id, r.c.labels)
+        .where(r.c.state == SCHEDULED, due)
+        .order_by(sa.func.coalesce(r.c.scheduled_start_time, r.c.created), r.c.id)
+        .limit(sa.bindparam("page"))
+        .offset(sa.bindparam("skip")),
+        claim=r.update()
+        .where(r.c.id == sa.bindparam("run_id"), r.c.state == SCHEDULED)
+        .values(state=RUNNING, agent=sa.bindparam("claimer"), started=sa.bindparam("claimed_at"),
+                heartbeat=sa.bindparam("claimed_at")),
+        runs=Registry._runs_query().where(r.c.id.in_(sa.bindparam("ids", expanding=True))),
+    )
 
 
 class Registry(ChildRunsMixin, KeyValueMixin, ArtifactsMixin):
@@ -261,7 +290,8 @@ class Registry(ChildRunsMixin, KeyValueMixin, ArtifactsMixin):
             )
         return self.get_flow_run(run_id)
 
-    def _runs_query(self) -> sa.Select:
+    @staticmethod
+    def _runs_query() -> sa.Select:
         r, f, p = schema.flow_runs, schema.flows, schema.projects
         return (
             sa.select(
@@ -334,32 +364,29 @@ class Registry(ChildRunsMixin, KeyValueMixin, ArtifactsMixin):
         the second UPDATE waits for the first and then matches nothing).
         """
         have = set(agent_labels)
-        r = schema.flow_runs
+        statements = _claim_statements()
         claimed: list[str] = []
+        skipped = 0
+        page = max(4 * limit, 32)
         # one transaction: a claim costs one commit, not one per run plus reads
         with self._begin() as conn:
-            due = sa.or_(r.c.scheduled_start_time.is_(None), r.c.scheduled_start_time <= utcnow())  # not future runs
-            candidates = conn.execute(
-                sa.select(r.c.id, r.c.labels)
-                .where(r.c.state == SCHEDULED, due)
-                .order_by(sa.func.coalesce(r.c.scheduled_start_time, r.c.created), r.c.id)
-            ).all()
             now = utcnow()
-            for run_id, labels in candidates:
-                if len(claimed) >= limit:
+            while len(claimed) < limit:
+                candidates = conn.execute(statements.candidates, {"due_by": now, "page": page, "skip": skipped}).all()
+                for run_id, labels in candidates:
+                    if len(claimed) >= limit:
+                        break
+                    if set(labels) <= have and conn.execute(
+                        statements.claim, {"run_id": run_id, "claimer": agent, "claimed_at": now}
+                    ).rowcount == 1:
+                        claimed.append(run_id)  # no longer Scheduled: gone from the next page's order
+                    else:
+                        skipped += 1  # still Scheduled (another agent's labels, or it lost a race)
+                if len(candidates) < page:
                     break
-                if not set(labels) <= have:
-                    continue
-                result = conn.execute(
-                    r.update()
-                    .where(r.c.id == run_id, r.c.state == SCHEDULED)
-                    .values(state=RUNNING, agent=agent, started=now, heartbeat=now)
-                )
-                if result.rowcount == 1:
-                    claimed.append(run_id)
             if not claimed:
                 return []
-            rows = {row.id: row for row in conn.execute(self._runs_query().where(r.c.id.in_(claimed)))}
+            rows = {row.id: row for row in conn.execute(statements.runs, {"ids": claimed})}
         return [self._run_record(rows[run_id]) for run_id in claimed]
 
     def heartbeat(self, run_ids: Iterable[str]) -> None:
