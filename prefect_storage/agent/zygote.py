@@ -191,7 +191,10 @@ def serve(fd: int) -> int:
     while True:
         for key, _ in selector.select():
             if key.fileobj is sock:
-                request, fds = _recv(sock, with_fds=True)
+                try:
+                    request, fds = _recv(sock, with_fds=True)
+                except ConnectionResetError:  # the agent closed with our last report unread
+                    request, fds = None, []
                 if request is None:  # the agent is gone: its runs go with it
                     _kill_groups(list(children))
                     return 0
@@ -413,6 +416,10 @@ class Zygote:
     def close(self) -> None:
         with self._lock:
             if self._sock is not None:
+                with contextlib.suppress(OSError):
+                    # shutdown first: close() alone neither wakes the reader thread blocked
+                    # in recv() nor, while it is blocked, tells the template we are gone
+                    self._sock.shutdown(socket.SHUT_RDWR)
                 with contextlib.suppress(OSError):
                     self._sock.close()
                 self._sock = None
