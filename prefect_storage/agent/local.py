@@ -192,9 +192,9 @@ class LocalAgent:
         from prefect_storage.registry.schedules import scheduler_step
 
         now = time.monotonic()
-        # keep the schedules' next runs created (they are created ahead of time, so a busy
-        # agent claiming many runs a second need not look more than once a second)
-        if now - self._scheduled_at >= min(self.poll_interval, 1.0):
+        # keep the schedules' next runs created (they are created ahead of time, so an
+        # agent need not look more than once a poll interval, nor a busy one once a second)
+        if now - self._scheduled_at >= max(self.poll_interval, 1.0):
             self._scheduled_at = now
             self._with_registry(lambda: scheduler_step(self.registry))
         lost: list[str] = []
