@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import socketserver
 import tempfile
 import threading
@@ -172,7 +173,12 @@ class RunBroker:
         return {"result": encode(result)}
 
     def stop(self) -> None:
-        self._server.shutdown()
+        stopper = threading.Thread(target=self._server.shutdown, name="run-broker-stop", daemon=True)
+        stopper.start()
+        with contextlib.suppress(OSError):  # wake the serving loop now, not at its next poll
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as wake:
+                wake.connect(self.path)
+        stopper.join()
         self._server.server_close()
         self._thread.join(10)
         with contextlib.suppress(OSError):
