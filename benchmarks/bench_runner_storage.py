@@ -58,6 +58,21 @@ _PULL_SCRIPT = textwrap.dedent("""
     print(json.dumps({"times": times, "files": len(list(storage.destination.rglob("*")))}))
 """)
 
+_LIST_SCRIPT = textwrap.dedent("""
+    import json, sys, time
+    import boto3
+    endpoint, bucket, prefix, repeats = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    client.list_objects_v2(Bucket=bucket, Prefix=prefix)  # connect
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        client.list_objects_v2(Bucket=bucket, Prefix=prefix)
+        times.append(time.perf_counter() - t)
+    print(json.dumps({"times": times}))
+""")
+
 _GIT_SCRIPT = textwrap.dedent("""
     import asyncio, json, sys, time
     from pathlib import Path
@@ -188,10 +203,19 @@ def _repeat_over_emulated_link(emit_value: Any, script: Path, url: str, port: in
                 base = work / f"remote-{label}-{who}"
                 out, _ = _run(python, script, [_KIND[who], url, endpoint, str(base), "8"], env)
                 repeat[who] = _median_ms(out["times"][1:])  # the first pull fills the folder
+            # the floor: the one list request an unchanged folder still needs, made with
+            # plain boto3 (what the emulator's listing costs, before any client overhead)
+            list_script = work / "list.py"
+            list_script.write_text(_LIST_SCRIPT)
+            listed, _ = _run(sys.executable, list_script, [endpoint, "bench", "code/", "8"], env)
+            one_list = _median_ms(listed["times"])
             emit_value(
                 f"runner_storage.remote.repeat_pull_unchanged_{label}",
                 ours_repeat_ms=repeat["prefect_storage"], prefect_3_9_1_repeat_ms=repeat["prefect_3_9_1"],
                 speedup=round(repeat["prefect_3_9_1"] / max(repeat["prefect_storage"], 0.001), 1),
+                one_list_request_ms=one_list,
+                ours_over_one_list=round(repeat["prefect_storage"] / max(one_list, 0.001), 2),
+                best_possible_speedup=round(repeat["prefect_3_9_1"] / max(one_list, 0.001), 1),
             )
     finally:
         slow.kill()
