@@ -14,22 +14,27 @@ The storage classes live in :mod:`prefect_storage.storage`, results in
 :mod:`prefect_storage.results`. Importing this package imports no cloud SDK.
 """
 
-from typing import Any
+from __future__ import annotations
 
+# Only the run context (``prefect_storage.context``, which classic code reads right after
+# `import prefect`) and its ``config`` load with the package. The public names below load
+# on first use (PEP 562), so the agent, the CLI and storage-only code never pay for the
+# classic engine, and `import prefect_storage` stays a few milliseconds.
 import prefect_storage.context as context  # the module is also the context object
 from prefect_storage import _not_provided
 from prefect_storage._version import __version__
-from prefect_storage.core import (
-    DockerRun,
-    Flow,
-    LocalRun,
-    Parameter,
-    Task,
-    UniversalRun,
-    task,
-)
-from prefect_storage.core.edges import flatten, mapped, unmapped
-from prefect_storage.core.utilities import apply_map, tags
+from prefect_storage.core import configuration as _configuration  # noqa: F401  (puts `config` into the context)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # what type checkers and IDEs see
+    from typing import Any
+
+    from prefect_storage.core import DockerRun, Flow, LocalRun, Parameter, Task, UniversalRun, task
+    from prefect_storage.core.edges import flatten, mapped, unmapped
+    from prefect_storage.core.modern_flow import flow
+    from prefect_storage.core.utilities import apply_map, tags
+    from prefect_storage.tasks.control_flow.case import case
+    from prefect_storage.tasks.core.resource_manager import resource_manager
 
 __all__ = [
     "DockerRun",
@@ -75,27 +80,43 @@ _SUBMODULES = frozenset(
 )
 
 
+# public name -> the module that defines it
+_LAZY_NAMES = {
+    "DockerRun": "prefect_storage.core.run_config",
+    "Flow": "prefect_storage.core.flow",
+    "LocalRun": "prefect_storage.core.run_config",
+    "Parameter": "prefect_storage.core.parameter",
+    "Task": "prefect_storage.core.task",
+    "UniversalRun": "prefect_storage.core.run_config",
+    "task": "prefect_storage.core.task",
+    "flatten": "prefect_storage.core.edges",
+    "mapped": "prefect_storage.core.edges",
+    "unmapped": "prefect_storage.core.edges",
+    "apply_map": "prefect_storage.core.utilities",
+    "tags": "prefect_storage.core.utilities",
+    "flow": "prefect_storage.core.modern_flow",  # the modern @flow
+    "case": "prefect_storage.tasks.control_flow.case",
+    "resource_manager": "prefect_storage.tasks.core.resource_manager",
+}
+
+
 def __getattr__(name: str) -> Any:
-    # imported on first use, to keep `import prefect_storage` light
+    import importlib
+
+    module = _LAZY_NAMES.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # later lookups are plain attribute reads
+        return value
     if name in _SUBMODULES:
-        import importlib
-
         return importlib.import_module(f"prefect_storage.{name}")
-    if name == "flow":  # the modern @flow: imported on first use (it needs inspect and friends)
-        from prefect_storage.core.modern_flow import flow
-
-        return flow
-    if name == "case":
-        from prefect_storage.tasks.control_flow.case import case
-
-        return case
-    if name == "resource_manager":
-        from prefect_storage.tasks.core.resource_manager import resource_manager
-
-        return resource_manager
     if name == "Client":  # classic top-level name of the hosted-backend API client
         raise _not_provided.missing_name(__name__, name, "the Prefect Server/Cloud API client")
     raise AttributeError(f"module 'prefect_storage' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | _SUBMODULES)
 
 
 # Classic modules that are not provided fail with a message saying so (docs/migrating.md).

@@ -13,9 +13,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
 
-from prefect_storage.exceptions import ClassicNotProvidedError
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # `import prefect_storage` installs the finder: keep it light
+    from typing import Any
+
+    from prefect_storage.exceptions import ClassicNotProvidedError
 
 __all__ = ["NOT_PROVIDED", "install", "missing_name", "not_provided_reason"]
 
@@ -94,6 +97,8 @@ def _advice(suffix: str) -> str:
 
 
 def _module_error(fullname: str, reason: str) -> ClassicNotProvidedError:
+    from prefect_storage.exceptions import ClassicNotProvidedError
+
     err = ClassicNotProvidedError(
         f"{fullname} ({_classic(fullname)}: {reason}) is not provided by prefect_storage.{_advice(_suffix(fullname) or '')} "
         "See docs/migrating.md for what is provided."
@@ -108,6 +113,8 @@ def _classic(module: str) -> str:
 
 def missing_name(module: str, name: str, what: str | None = None) -> ClassicNotProvidedError:
     """The error a module ``__getattr__`` raises for a classic name it does not provide."""
+    from prefect_storage.exceptions import ClassicNotProvidedError
+
     suffix = _suffix(module) or ""
     detail = f" ({what})" if what else ""
     err = ClassicNotProvidedError(

@@ -26,10 +26,11 @@ import sys as _sys
 import types as _types
 from collections.abc import Iterator as _Iterator
 from collections.abc import Mapping as _Mapping
-from typing import TYPE_CHECKING as _TYPE_CHECKING
-from typing import Any as _Any
 
-if _TYPE_CHECKING:
+TYPE_CHECKING = False  # not typing's: `import prefect_storage` loads this module and no typing
+if TYPE_CHECKING:
+    from typing import Any as _Any
+
     from prefect_storage.core.flow import Flow
 
 __all__ = [
@@ -241,7 +242,7 @@ class _ContextModule(_types.ModuleType, Context):
 
 context: _Any = _sys.modules[__name__]
 _sys.modules[__name__].__class__ = _ContextModule
-del annotations  # the __future__ flag would otherwise read as a context key
+del annotations, TYPE_CHECKING  # these would otherwise read as context keys
 
 
 class _RootLogger:

@@ -8,7 +8,8 @@ functions, where they used to live.
 from __future__ import annotations
 
 import datetime
-import hashlib
+
+from prefect_storage.digests import sha256_hex
 
 __all__ = ["MAX_SLUG_LENGTH", "flow_slug", "name_hash", "timestamp_slug"]
 
@@ -36,7 +37,7 @@ def flow_slug(name: str) -> str:
 
 def name_hash(name: str) -> str:
     """A short, stable hash of ``name`` (12 hex digits)."""
-    return hashlib.sha256(name.encode()).hexdigest()[:12]
+    return sha256_hex(name.encode())[:12]
 
 
 def timestamp_slug(now: datetime.datetime | None = None) -> str:

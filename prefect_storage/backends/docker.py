@@ -189,22 +189,21 @@ def _follow_layers(stream: Iterable[Mapping[str, Any]], action: str, target: str
 def push_image(client: Any, repository: str, tag: str, auth_config: Mapping[str, str] | None = None) -> None:
     """Push ``repository:tag``; raise :class:`StorageAuthError` / :class:`ImagePushError`
     on any error reported in the stream."""
-    target = f"{repository}:{tag}"
-    try:
-        stream = client.push(repository, tag=tag, stream=True, decode=True, auth_config=dict(auth_config) if auth_config else None)
-        _follow_layers(stream, "push", target)
-    except _sdk_errors() as exc:
-        _raise_api_error(exc, "push", target)
+    _transfer(client.push, "push", repository, tag, auth_config)
 
 
 def pull_image(client: Any, repository: str, tag: str, auth_config: Mapping[str, str] | None = None) -> None:
     """Pull ``repository:tag`` (same error mapping as :func:`push_image`)."""
+    _transfer(client.pull, "pull", repository, tag, auth_config)
+
+
+def _transfer(call: Any, action: str, repository: str, tag: str, auth_config: Mapping[str, str] | None) -> None:
     target = f"{repository}:{tag}"
     try:
-        stream = client.pull(repository, tag=tag, stream=True, decode=True, auth_config=dict(auth_config) if auth_config else None)
-        _follow_layers(stream, "pull", target)
+        stream = call(repository, tag=tag, stream=True, decode=True, auth_config=dict(auth_config) if auth_config else None)
+        _follow_layers(stream, action, target)
     except _sdk_errors() as exc:
-        _raise_api_error(exc, "pull", target)
+        _raise_api_error(exc, action, target)
 
 
 def _raise_api_error(exc: BaseException, action: str, target: str) -> None:

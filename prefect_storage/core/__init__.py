@@ -1,13 +1,26 @@
-"""The classic flow model: tasks, parameters, flows, edges, states and run configs."""
+"""The classic flow model: tasks, parameters, flows, edges, states and run configs.
+
+The names below load on first use (PEP 562): importing one module of the engine,
+``core.configuration`` say, does not import the others.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
 
 from prefect_storage.context import context
-from prefect_storage.core import configuration  # noqa: F401  (puts `config` into the context)
-from prefect_storage.core.edges import Edge
-from prefect_storage.core.flow import Flow
-from prefect_storage.core.parameter import DateTimeParameter, Parameter
-from prefect_storage.core.run_config import DockerRun, LocalRun, RunConfig, UniversalRun
-from prefect_storage.core.state import Cached, Failed, Pending, State, Success, TriggerFailed
-from prefect_storage.core.task import Task, task
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # what type checkers and IDEs see
+    from typing import Any
+
+    from prefect_storage.core.edges import Edge
+    from prefect_storage.core.flow import Flow
+    from prefect_storage.core.parameter import DateTimeParameter, Parameter
+    from prefect_storage.core.run_config import DockerRun, LocalRun, RunConfig, UniversalRun
+    from prefect_storage.core.state import Cached, Failed, Pending, State, Success, TriggerFailed
+    from prefect_storage.core.task import Task, task
 
 __all__ = [
     "Cached",
@@ -28,3 +41,60 @@ __all__ = [
     "context",
     "task",
 ]
+
+# public name -> the module of this package that defines it
+_LAZY_NAMES = {
+    "Cached": "state",
+    "DateTimeParameter": "parameter",
+    "DockerRun": "run_config",
+    "Edge": "edges",
+    "Failed": "state",
+    "Flow": "flow",
+    "LocalRun": "run_config",
+    "Parameter": "parameter",
+    "Pending": "state",
+    "RunConfig": "run_config",
+    "State": "state",
+    "Success": "state",
+    "Task": "task",
+    "TriggerFailed": "state",
+    "UniversalRun": "run_config",
+    "task": "task",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+# submodules whose package attribute is the object of the same name they define
+_SHADOWED = frozenset({"task", "context"})
+
+
+class _CorePackage(types.ModuleType):
+    """This package's class: ``core.task`` stays the ``@task`` decorator and
+    ``core.context`` the context object.
+
+    The import system binds every submodule on its package once it has loaded, so
+    loading ``core/task.py`` would rebind ``core.task`` to the module, and
+    ``from prefect_storage.core import task`` would no longer give the decorator.
+    """
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _SHADOWED and isinstance(value, types.ModuleType) and value.__name__ == f"{__name__}.{name}":
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _CorePackage

@@ -13,10 +13,13 @@ and friends, read when needed; see :mod:`prefect_storage.config`).
 from __future__ import annotations
 
 import contextlib
-import copy
-import datetime
 from collections.abc import Iterator, Mapping
-from typing import Any
+
+# `import prefect_storage` loads this module (classic code reads `prefect.context.config`
+# at once), so it imports neither typing nor copy nor datetime until they are needed.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Config", "config", "process_task_defaults", "set_temporary_config", "setting"]
 
@@ -64,6 +67,8 @@ class Config(dict):  # type: ignore[type-arg]
         return {k: v.to_dict() if isinstance(v, Config) else v for k, v in self.items()}
 
     def copy(self) -> Config:
+        import copy
+
         return copy.deepcopy(self)
 
 
@@ -99,6 +104,8 @@ def process_task_defaults(cfg: Config) -> Config:
     defaults["max_retries"] = defaults.get("max_retries") or 0
     delay = defaults.get("retry_delay") or None
     if isinstance(delay, (int, float)) and not isinstance(delay, bool):
+        import datetime
+
         delay = datetime.timedelta(seconds=delay)
     defaults["retry_delay"] = delay
     defaults["timeout"] = defaults.get("timeout") or None
@@ -138,6 +145,8 @@ def setting(dotted: str) -> Any:
 def set_temporary_config(temp_config: Mapping[str, Any]) -> Iterator[Config]:
     """Set dotted keys (``{"flows.checkpointing": True}``) for the block, then restore."""
     global config
+    import copy
+
     saved = copy.deepcopy(config)
     try:
         for key, value in temp_config.items():

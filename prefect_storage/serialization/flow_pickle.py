@@ -26,8 +26,6 @@ a signing key when the storage is shared.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import struct
 import sys
@@ -37,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from prefect_storage import config
 from prefect_storage._version import __version__
+from prefect_storage.digests import sha256
 from prefect_storage.exceptions import FlowDeserializationError, FlowIntegrityError
 
 if TYPE_CHECKING:
@@ -86,9 +85,23 @@ def _canonical(header: dict[str, Any]) -> bytes:
 def _digest(header: dict[str, Any], payload: bytes | memoryview) -> str:
     """sha256 over the canonical header (without digest and signature) and the payload,
     so a change to the recorded versions or size is caught like a change to the pickle."""
-    h = hashlib.sha256(_canonical({k: v for k, v in header.items() if k not in ("sha256", "sig")}))
+    head = _canonical({k: v for k, v in header.items() if k not in ("sha256", "sig")})
+    h = sha256(head, expected_size=len(head) + len(payload))
     h.update(payload)
-    return h.hexdigest()
+    return str(h.hexdigest())
+
+
+def _hmac_hex(key: bytes, message: bytes) -> str:
+    import hashlib  # only with a signing key: unsigned loads skip loading OpenSSL
+    import hmac
+
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _same_digest(a: str, b: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(a, b)
 
 
 def flow_to_bytes_pickle(flow: Flow) -> bytes:
@@ -107,7 +120,7 @@ def flow_to_bytes_pickle(flow: Flow) -> bytes:
     header["sha256"] = _digest(header, payload)
     key = _signing_key()
     if key is not None:
-        header["sig"] = hmac.new(key, _canonical(header), hashlib.sha256).hexdigest()
+        header["sig"] = _hmac_hex(key, _canonical(header))
     encoded = _canonical(header)
     return b"".join((MAGIC, _LENGTH.pack(len(encoded)), encoded, payload))
 
@@ -204,7 +217,7 @@ def _read_current(data: bytes, source: str) -> FlowEnvelope:
                     f"{source} is signed but no signing key is configured here to check it; "
                     "provide the secret PREFECT_STORAGE_SIGNING_KEY."
                 )
-        elif not hmac.compare_digest(hmac.new(key, _canonical(header), hashlib.sha256).hexdigest(), str(signature)):
+        elif not _same_digest(_hmac_hex(key, _canonical(header)), str(signature)):
             raise FlowIntegrityError(
                 f"{source} has a wrong signature: it was signed with another key, or altered after signing."
             )

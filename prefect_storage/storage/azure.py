@@ -31,7 +31,8 @@ class Azure(ObjectStorage):
         blob_name: the blob for every flow; default ``<slug(flow name)>/<slug(utc timestamp)>``.
         overwrite: replace an existing blob on upload (classic default: refuse).
         stored_as_script: store the flow's ``.py`` script instead of a pickle.
-        local_script_path: (new) the script ``build()`` uploads in script mode. Without
+        local_script_path: (new; by keyword, as the classic signature ends at
+            ``stored_as_script``) the script ``build()`` uploads in script mode. Without
             it, as in the classic class, nothing is uploaded and the script must already
             be at ``blob_name``.
 
@@ -53,7 +54,6 @@ class Azure(ObjectStorage):
         blob_name: str | None = None,
         overwrite: bool = False,
         stored_as_script: bool = False,
-        local_script_path: str | None = None,
         **kwargs: Any,
     ) -> None:
         self.container = require_text(container, "container", "Azure storage")
@@ -61,10 +61,7 @@ class Azure(ObjectStorage):
         self.blob_name = blob_name
         self.overwrite = overwrite
         super().__init__(
-            stored_as_script=stored_as_script,
-            local_script_path=local_script_path,
-            paired_result=lambda: _result(container, connection_string_secret),
-            **kwargs,
+            stored_as_script=stored_as_script, paired_result=lambda: _result(container, connection_string_secret), **kwargs
         )
 
     @property

@@ -50,13 +50,13 @@ Not safe:
 from __future__ import annotations
 
 import abc
-import hashlib
 import importlib
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from prefect_storage import config
+from prefect_storage.digests import sha256_hex
 from prefect_storage.exceptions import (
     FlowNameConflictError,
     FlowStorageError,
@@ -431,7 +431,7 @@ class Storage(abc.ABC):
             data = self._payload(name)
             if data is None:
                 continue
-            digest = hashlib.sha256(data).hexdigest()
+            digest = sha256_hex(data)
             if self._written.get(name) != digest:
                 jobs.append((name, self.flows[name], data, digest))
         if not jobs:

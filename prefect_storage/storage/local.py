@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from prefect_storage import config
-from prefect_storage.backends.local import atomic_write, read_bytes
+from prefect_storage.backends.local import atomic_write, hostname, read_bytes
 from prefect_storage.exceptions import StorageConfigError
 from prefect_storage.secrets import render
 from prefect_storage.storage.base import Storage, flow_slug, timestamp_slug
@@ -71,7 +70,7 @@ class Local(Storage):
 
     @property
     def default_labels(self) -> list[str]:
-        return [socket.gethostname()] if self.add_default_labels else []
+        return [hostname()] if self.add_default_labels else []
 
     def _location_for(self, flow: Flow) -> str:
         if self.stored_as_script:

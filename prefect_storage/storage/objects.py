@@ -38,8 +38,8 @@ class ObjectStorage(Storage):
         self,
         *,
         stored_as_script: bool,
-        local_script_path: str | None,
         paired_result: Callable[[], Result],
+        local_script_path: str | None = None,
         **kwargs: Any,
     ) -> None:
         """The arguments every object storage takes: ``local_script_path`` defaults to the
