@@ -57,21 +57,38 @@ __all__ = [
 ]
 
 
-# classic `import prefect` made these reachable as attributes; here they load on first use
+# Classic `import prefect` made its submodules reachable as attributes (`prefect.config`,
+# `prefect.exceptions`, ...); here every public submodule loads on first use.
 _SUBMODULES = frozenset(
     {
         "agent",
         "artifacts",
         "backend",
+        "backends",
+        "blocks",
+        "cli",
         "client",
+        "config",
+        "configuration",
         "core",
+        "deployments",
+        "digests",
         "engine",
+        "exceptions",
         "executors",
+        "filesystems",
+        "log",
+        "migration",
+        "redaction",
+        "registry",
         "results",
         "run_configs",
+        "runner",
         "schedules",
+        "secrets",
         "serialization",
         "serializers",
+        "slugs",
         "storage",
         "tasks",
         "triggers",

@@ -126,3 +126,16 @@ def test_small_digests_do_not_load_openssl() -> None:
         "assert sha256_hex(b'abc') == 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'\n"
     )
     assert "hashlib" not in _added_modules(code)
+
+
+def test_every_public_submodule_is_an_attribute_right_after_import() -> None:
+    # classic `import prefect` then `prefect.config.flows...`, `prefect.exceptions.X`
+    code = (
+        "import pkgutil, prefect_storage\n"
+        "names = [m.name for m in pkgutil.iter_modules(prefect_storage.__path__) if not m.name.startswith('_')]\n"
+        "missing = [n for n in names if not hasattr(prefect_storage, n)]\n"
+        "assert not missing, missing\n"
+        "assert prefect_storage.config.flows.checkpointing is None\n"
+        "assert issubclass(prefect_storage.exceptions.FlowStorageError, Exception)\n"
+    )
+    _added_modules(code)
