@@ -139,3 +139,15 @@ def test_every_public_submodule_is_an_attribute_right_after_import() -> None:
         "assert issubclass(prefect_storage.exceptions.FlowStorageError, Exception)\n"
     )
     _added_modules(code)
+
+
+def test_a_warm_process_moves_to_openssl_after_256_kib() -> None:
+    # a process that loads flows again and again must not keep the slower built-in
+    code = (
+        "from prefect_storage.digests import sha256_hex\n"
+        "sha256_hex(b'x' * 200_000)\n"
+        "assert 'hashlib' not in sys.modules\n"
+        "sha256_hex(b'x' * 200_000)\n"
+        "assert 'hashlib' in sys.modules\n"
+    )
+    _added_modules(code)
