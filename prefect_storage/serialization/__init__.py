@@ -10,3 +10,15 @@ __all__ = [
     "flow_to_bytes_pickle",
     "read_envelope",
 ]
+
+# The classic schema modules, reachable as attributes as after `import prefect`; they
+# load on first use.
+_SCHEMA_MODULES = frozenset({"flow", "schedule", "state", "task"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _SCHEMA_MODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
