@@ -139,6 +139,8 @@ class Context:
         for mapping in args:
             merged.update(mapping)
         merged.update(kwargs)
+        if isinstance(merged.get("config"), _Mapping):
+            merged["config"] = _merged_config(_values.get(_GLOBAL).get("config"), merged["config"])
         token = _push(merged)
         try:
             yield _sys.modules[__name__]
@@ -153,6 +155,25 @@ class Context:
 
     def __repr__(self) -> str:
         return f"<Context: {', '.join(sorted(map(str, _values.get(_GLOBAL))))}>"
+
+
+def _merged_config(current: _Any, new: _Mapping[str, _Any]) -> _Any:
+    """Classic ``context(config=...)``: ``new`` merged over the current config, as a new
+    nested structure of the current config's class, so that later changes to either
+    object do not reach the context's copy."""
+    cls = type(current) if isinstance(current, dict) else dict
+
+    def rebuild(value: _Any) -> _Any:
+        return cls({k: rebuild(v) for k, v in value.items()}) if isinstance(value, _Mapping) else value
+
+    def merge(base: _Mapping[str, _Any], extra: _Mapping[str, _Any]) -> dict[str, _Any]:
+        out = dict(base)
+        for key, value in extra.items():
+            old = out.get(key)
+            out[key] = merge(old, value) if isinstance(old, _Mapping) and isinstance(value, _Mapping) else value
+        return out
+
+    return rebuild(merge(current if isinstance(current, _Mapping) else {}, new))
 
 
 # ------------------------------------------------------------------ build-time flags

@@ -36,6 +36,12 @@ class Config(dict):  # type: ignore[type-arg]
     def __setattr__(self, key: str, value: Any) -> None:
         self[key] = value
 
+    def __delattr__(self, key: str) -> None:
+        try:
+            del self[key]
+        except KeyError:
+            raise AttributeError(f"Config has no key {key!r}") from None
+
     def __setitem__(self, key: str, value: Any) -> None:
         if isinstance(value, Mapping) and not isinstance(value, Config):
             value = Config(value)
@@ -151,7 +157,11 @@ def set_temporary_config(temp_config: Mapping[str, Any]) -> Iterator[Config]:
     try:
         for key, value in temp_config.items():
             config.set_nested(key, value)
-        yield config
+        # classic: the context gets a copy of the new config for the block
+        from prefect_storage.context import context
+
+        with context(config=config):
+            yield config
     finally:
         config.clear()
         config.update(saved)

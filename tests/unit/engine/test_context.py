@@ -90,3 +90,24 @@ def test_modern_flow_hook_runs_tasks_at_once() -> None:
         with pytest.raises(ValueError, match="nope"):
             boom()
     assert modern_flow_run() is None
+
+
+def test_context_config_is_a_merged_copy_that_later_changes_do_not_reach() -> None:
+    from prefect_storage.core.configuration import Config, config, set_temporary_config
+
+    with set_temporary_config({"flows.checkpointing": "FOO"}):
+        inside = prefect_storage.context.config
+        assert isinstance(inside, Config) and inside is not config
+        assert inside.flows.checkpointing == "FOO"
+        config.flows.checkpointing = False  # the global object changes; the block's copy does not
+        assert prefect_storage.context.config.flows.checkpointing == "FOO"
+        assert inside.tasks.defaults.max_retries == config.tasks.defaults.max_retries  # the rest is merged in
+        with prefect_storage.context(config={"flows": {"eager_edge_validation": True}}):
+            nested = prefect_storage.context.config
+            assert nested.flows.eager_edge_validation is True and nested.flows.checkpointing == "FOO"
+        del inside.flows.checkpointing
+        assert "checkpointing" not in inside.flows
+        with pytest.raises(AttributeError, match="checkpointing"):
+            del inside.flows.checkpointing
+    assert config.flows.checkpointing is None  # restored after the block
+    assert prefect_storage.context.config is config
