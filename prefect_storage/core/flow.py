@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from prefect_storage.context import _GLOBAL, _current, _pop, _push, building_flow, flow_block, loading_flow
+from prefect_storage.context import _current, _pop, _push, building_flow, flow_block, loading_flow
 from prefect_storage.core.edges import Edge
 from prefect_storage.core.parameter import Parameter
 from prefect_storage.core.task import Task
@@ -597,7 +597,7 @@ class Flow:
         missing = sorted(p.name for p in self.parameters() if p.required and p.name not in parameters)
         if missing and not (run_on_schedule is not False and self.schedule is not None):
             raise ValueError(f"Flow.run did not receive the following required parameters: {', '.join(missing)}")
-        _GLOBAL.setdefault("caches", {})
+        _current().setdefault("caches", {})
         if run_on_schedule is None:
             run_on_schedule = _run_on_schedule_default()
 
@@ -686,11 +686,11 @@ class Flow:
         return flow_state
 
     def _store_caches(self, task_states: dict[Task, State]) -> None:
-        """Keep this run's unexpired Cached states (mapped children too) in the process-wide
+        """Keep this run's unexpired Cached states (mapped children too) in the current
         ``context.caches``, after the older ones: the first valid candidate wins."""
         from prefect_storage.core.state import Cached, Mapped
 
-        caches = _GLOBAL.setdefault("caches", {})
+        caches = _current().setdefault("caches", {})
         now = datetime.datetime.now(datetime.timezone.utc)
         for t, s in task_states.items():
             if isinstance(s, Cached):

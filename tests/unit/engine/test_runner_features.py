@@ -244,6 +244,27 @@ def test_caching_cache_for_validators_and_cache_key() -> None:
     assert calls.count("bp") == 2
 
 
+def test_caching_across_runs_inside_a_context_block_and_with_temporary_config() -> None:
+    # flow.run inside `with context(...)` (or set_temporary_config, which opens one) keeps
+    # its caches where its tasks look for them: the block's scope
+    from prefect_storage.core.configuration import set_temporary_config
+
+    context.pop("caches", None)  # no caches yet outside the block, as in a fresh process
+    calls: list[int] = []
+
+    @task(cache_for=datetime.timedelta(hours=1))
+    def cached_in_block(p: int) -> int:  # a name of its own: caches are keyed by task name
+        calls.append(p)
+        return p
+
+    with Flow("cache-in-block") as flow:
+        cached_in_block(Parameter("p"))
+    with context(user="me"), set_temporary_config({"flows.checkpointing": False}):
+        flow.run(p=1)
+        flow.run(p=1)
+    assert calls == [1]
+
+
 def test_target_with_local_result(tmp_path: Any) -> None:
     from prefect_storage.results import LocalResult
 
