@@ -59,7 +59,7 @@ NOT_PROVIDED: dict[str, str] = {
     },
     **{
         f"serialization.{name}": "the classic marshmallow schemas (use each object's serialize())"
-        for name in "edge flow result run_config storage task".split()
+        for name in "edge result storage".split()
     },
     "agent.agent": "the classic agent base class (use `prefect-storage agent local`)",
     "cli.agent.kubernetes": "the classic `prefect agent kubernetes` command",

@@ -13,7 +13,7 @@ __all__ = [
 
 # The classic schema modules, reachable as attributes as after `import prefect`; they
 # load on first use.
-_SCHEMA_MODULES = frozenset({"flow", "schedule", "state", "task"})
+_SCHEMA_MODULES = frozenset({"flow", "run_config", "schedule", "state", "task"})
 
 
 def __getattr__(name: str) -> object:

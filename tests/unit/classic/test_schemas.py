@@ -91,3 +91,20 @@ def test_flow_of_base_tasks_serializes_the_same_after_loading() -> None:
     flow.add_edge(a, b)
     data = flow.serialize()
     assert prefect_storage.serialization.flow.FlowSchema().load(data).serialize() == data
+
+
+def test_run_config_schema_round_trips() -> None:
+    from prefect_storage.run_configs import DockerRun, LocalRun
+
+    schema = prefect_storage.serialization.run_config.RunConfigSchema()
+    for run_config in (LocalRun(labels=["a"], env={"X": "1"}, working_dir="/w"), DockerRun(image="python:3.11")):
+        loaded = schema.load(schema.dump(run_config))
+        assert type(loaded) is type(run_config)
+        assert loaded.serialize() == run_config.serialize()
+
+
+def test_schemas_without_a_counterpart_still_say_so() -> None:
+    from prefect_storage.exceptions import ClassicNotProvidedError
+
+    with pytest.raises(ClassicNotProvidedError, match="marshmallow"):
+        import prefect_storage.serialization.edge  # noqa: F401
