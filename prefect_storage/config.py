@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 SIGNING_KEY_SECRET = "PREFECT_STORAGE_SIGNING_KEY"
 
@@ -56,25 +57,38 @@ def env_flag(*names: str, default: bool) -> bool:
     return default
 
 
-def home_dir() -> Path:
-    """The folder that holds flows, results, the registry and local secrets."""
-    engine = sys.modules.get("prefect_storage.core.configuration")  # classic set_temporary_config({"home_dir": ...})
-    override = engine.config.get("home_dir") if engine is not None else None
-    raw = override or os.environ.get("PREFECT_STORAGE_HOME") or os.environ.get("PREFECT__HOME_DIR") or "~/.prefect"
-    return Path(raw).expanduser()
+def _engine_setting(dotted: str) -> Any:
+    """A value set on the classic nested config (``set_temporary_config({...})`` or
+    ``prefect.config.flows.x = ...``), else ``None``. It wins over the environment."""
+    engine = sys.modules.get("prefect_storage.core.configuration")
+    return engine.config.get_nested(dotted) if engine is not None else None
+
+
+def home_path() -> Path:
+    """The folder that holds flows, results, the registry and local secrets.
+
+    (The classic ``prefect.config.home_dir``, a string, is this folder too.)
+    """
+    raw = _engine_setting("home_dir") or os.environ.get("PREFECT_STORAGE_HOME") or os.environ.get("PREFECT__HOME_DIR")
+    return Path(raw or "~/.prefect").expanduser()
 
 
 def ensure_home_dir() -> Path:
-    """:func:`home_dir`, created private (``0700``) when it does not exist yet: it holds
+    """:func:`home_path`, created private (``0700``) when it does not exist yet: it holds
     flow pickles (code), the registry and local secrets."""
-    home = home_dir()
+    home = home_path()
     if not home.is_dir():
         os.makedirs(home.parent, exist_ok=True)
         os.makedirs(home, mode=0o700, exist_ok=True)
     return home
 
 
-def add_default_labels() -> bool:
+def add_default_labels() -> Any:
+    """Whether storages add their default labels: the classic config value as set, else
+    ``PREFECT__FLOWS__DEFAULTS__STORAGE__ADD_DEFAULT_LABELS``, else true."""
+    value = _engine_setting("flows.defaults.storage.add_default_labels")
+    if value is not None:
+        return value
     return env_flag("PREFECT__FLOWS__DEFAULTS__STORAGE__ADD_DEFAULT_LABELS", default=True)
 
 
@@ -102,16 +116,25 @@ def storage_modules() -> frozenset[str]:
     return frozenset(name.strip() for name in raw.split(",") if name.strip())
 
 
-def default_storage_class_path() -> str:
-    return os.environ.get(
+def default_storage_class() -> Any:
+    """The storage ``flow.register()`` gives a flow without one: the classic config value
+    (a class, or a ``module.Class`` name), else ``PREFECT__FLOWS__DEFAULTS__STORAGE__DEFAULT_CLASS``,
+    else ``prefect_storage.storage.Local``. A classic ``prefect.`` name is read as
+    ``prefect_storage.``."""
+    value = _engine_setting("flows.defaults.storage.default_class") or os.environ.get(
         "PREFECT__FLOWS__DEFAULTS__STORAGE__DEFAULT_CLASS", "prefect_storage.storage.Local"
     )
+    if isinstance(value, str) and value.split(".")[0] == "prefect":
+        value = "prefect_storage" + value[len("prefect") :]
+    return value
 
 
 def __getattr__(name: str) -> object:
     # classic `prefect.config.flows.checkpointing` etc.: the engine's nested settings object
     if name.startswith("__"):
         raise AttributeError(name)
+    if name == "home_dir":  # classic `prefect.config.home_dir`: the folder, as a string
+        return str(home_path())
     from prefect_storage.core.configuration import config as engine_config
 
     try:

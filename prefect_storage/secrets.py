@@ -166,7 +166,7 @@ _secrets_file_cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
 
 def secrets_file_path() -> str:
-    return str(config.home_dir() / "config.toml")
+    return str(config.home_path() / "config.toml")
 
 
 def _secrets_from_file() -> dict[str, Any]:

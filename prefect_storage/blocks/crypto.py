@@ -34,7 +34,7 @@ OLD_KEYS_ENV = "PREFECT_STORAGE_BLOCKS_OLD_KEYS"
 
 
 def key_file() -> Path:
-    return config.home_dir() / "blocks.key"
+    return config.home_path() / "blocks.key"
 
 
 def key_id(key: bytes) -> str:

@@ -82,7 +82,13 @@ def _defaults() -> Config:
     return Config(
         {
             "debug": False,
-            "flows": {"eager_edge_validation": False, "run_on_schedule": None, "checkpointing": None},
+            "flows": {
+                "eager_edge_validation": False,
+                "run_on_schedule": None,
+                "checkpointing": None,
+                # None: the environment decides (see prefect_storage.config)
+                "defaults": {"storage": {"add_default_labels": None, "default_class": None}},
+            },
             "tasks": {"defaults": {"max_retries": 0, "retry_delay": None, "timeout": None}},
             "engine": {
                 "executor": {

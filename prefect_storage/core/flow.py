@@ -730,7 +730,7 @@ class Flow:
         from prefect_storage.serialization.flow_pickle import flow_to_bytes_pickle
         from prefect_storage.storage.base import flow_slug
 
-        path = os.fspath(fpath) if fpath is not None else str(config.home_dir() / "flows" / f"{flow_slug(self.name)}.prefect")
+        path = os.fspath(fpath) if fpath is not None else str(config.home_path() / "flows" / f"{flow_slug(self.name)}.prefect")
         atomic_write(path, flow_to_bytes_pickle(self))
         return path
 
@@ -745,7 +745,7 @@ class Flow:
 
         path = os.fspath(fpath)
         if not os.path.isabs(path):
-            path = str(config.home_dir() / "flows" / f"{flow_slug(path)}.prefect")
+            path = str(config.home_path() / "flows" / f"{flow_slug(path)}.prefect")
         return flow_from_bytes_pickle(read_bytes(path), source=path)
 
     # -- registration -----------------------------------------------------------------

@@ -40,7 +40,7 @@ def workspace_for(storage: Mapping[str, Any]) -> Path:
 
     steps = json.dumps(storage.get("pull_steps") or [], sort_keys=True)
     digest = hashlib.sha256(steps.encode()).hexdigest()[:16]
-    return config.home_dir() / "workspaces" / str(storage.get("deployment_id") or "adhoc") / digest
+    return config.home_path() / "workspaces" / str(storage.get("deployment_id") or "adhoc") / digest
 
 
 def _fresh() -> bool:

@@ -22,7 +22,7 @@ def registry_url(url: str | None = None) -> str:
     url = url or config.registry_url()
     if url:
         return normalize_url(url)
-    return f"sqlite:///{config.home_dir() / 'prefect_storage.db'}"
+    return f"sqlite:///{config.home_path() / 'prefect_storage.db'}"
 
 
 def normalize_url(url: str) -> str:
@@ -67,7 +67,7 @@ def create_engine(url: str) -> sa.Engine:
 def _sqlite_engine(url: sa.URL) -> sa.Engine:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         path = os.path.abspath(url.database)
-        if os.path.dirname(path) == os.path.abspath(config.home_dir()):
+        if os.path.dirname(path) == os.path.abspath(config.home_path()):
             config.ensure_home_dir()
         os.makedirs(os.path.dirname(path), exist_ok=True)
         if not os.path.exists(path):

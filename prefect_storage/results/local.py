@@ -32,7 +32,7 @@ class LocalResult(Result):
     _serialized_fields = ("dir",)
 
     def __init__(self, dir: str | os.PathLike[str] | None = None, validate_dir: bool = True, **kwargs: Any) -> None:
-        home = os.path.abspath(config.home_dir())
+        home = os.path.abspath(config.home_path())
         if dir is not None and "$" in os.fspath(dir):
             # A template is rendered at each use (like Local storage's directory), so
             # its value never lands in serialize() or a pickle; folders appear on write.

@@ -53,14 +53,19 @@ def __dir__() -> list[str]:
 def get_default_storage_class() -> type[Storage]:
     """The class ``flow.register()`` uses when a flow has no storage.
 
-    Set by ``PREFECT__FLOWS__DEFAULTS__STORAGE__DEFAULT_CLASS`` (``module.Class``);
-    a value that cannot be imported warns and falls back to :class:`Local`.
+    Set by the classic setting ``flows.defaults.storage.default_class`` (a class or a
+    ``module.Class`` name; ``set_temporary_config`` or
+    ``PREFECT__FLOWS__DEFAULTS__STORAGE__DEFAULT_CLASS``); a name that cannot be
+    imported warns and falls back to :class:`Local`.
     """
     import warnings
 
     from prefect_storage import config
 
-    path = config.default_storage_class_path()
+    value = config.default_storage_class()
+    if isinstance(value, type) and issubclass(value, Storage):
+        return value
+    path = str(value)
     module, _, name = path.rpartition(".")
     try:
         cls = getattr(importlib.import_module(module), name)

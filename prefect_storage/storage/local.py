@@ -53,7 +53,7 @@ class Local(Storage):
         **kwargs: Any,
     ) -> None:
         if directory is None:
-            directory = str((config.ensure_home_dir() if validate else config.home_dir()) / "flows")
+            directory = str((config.ensure_home_dir() if validate else config.home_path()) / "flows")
         directory = os.fspath(directory)
         # A `$NAME` template is kept as given and rendered at each use, so its value
         # never lands in `flows` or `serialize()`; the folder is created on first write.

@@ -132,6 +132,33 @@ def test_default_storage_class(monkeypatch: pytest.MonkeyPatch) -> None:
         assert get_default_storage_class() is Local
 
 
+def test_classic_config_values_win_over_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import os
+
+    from prefect_storage import config
+    from prefect_storage.core.configuration import set_temporary_config
+    from prefect_storage.storage.module import Module
+
+    monkeypatch.setenv("PREFECT__FLOWS__DEFAULTS__STORAGE__DEFAULT_CLASS", "prefect.storage.module.Module")
+    assert get_default_storage_class() is Module  # a classic `prefect.` name, read after the import swap
+    with set_temporary_config({"flows.defaults.storage.default_class": "prefect_storage.storage.Local"}):
+        assert get_default_storage_class() is Local
+    with set_temporary_config({"flows.defaults.storage.default_class": Module}):
+        assert get_default_storage_class() is Module  # a class object, as classic allowed
+    with set_temporary_config({"flows.defaults.storage.default_class": "FOOBAR"}), pytest.warns(UserWarning, match="FOOBAR"):
+        assert get_default_storage_class() is Local
+
+    monkeypatch.setenv("PREFECT__FLOWS__DEFAULTS__STORAGE__ADD_DEFAULT_LABELS", "false")
+    assert Local().add_default_labels is False
+    with set_temporary_config({"flows.defaults.storage.add_default_labels": True}):
+        assert Local().add_default_labels is True and Local().labels
+
+    with set_temporary_config({"home_dir": str(tmp_path / "home")}):
+        assert config.home_dir == str(tmp_path / "home")  # classic prefect.config.home_dir: a string
+        assert config.home_path() == tmp_path / "home"
+    assert config.home_dir == os.fspath(config.home_path())
+
+
 @given(st.text(max_size=60))
 def test_flow_slug_is_always_safe(name: str) -> None:
     slug = flow_slug(name)
