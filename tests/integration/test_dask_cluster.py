@@ -263,3 +263,31 @@ def test_the_agents_executor_address_overrides_the_flows_executor(dask_cluster, 
         "--executor-address", dask_cluster.address,
     )
     assert pids <= workers  # ran in the cluster's workers, not in the agent's child process
+
+
+@pytest.mark.parametrize("watch", [None, False])
+def test_worker_status_is_watched_unless_turned_off(watch, caplog):
+    import logging
+    import re
+
+    import distributed
+
+    caplog.set_level(logging.DEBUG, logger="prefect_storage")
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster, distributed.Client(
+        cluster, set_as_default=False
+    ) as client:
+        executor = DaskExecutor(address=client.scheduler.address, watch_worker_status=watch, disable_cancellation_event=True)
+        assert executor.disable_cancellation_event is True
+        with executor.start():
+            time.sleep(0.3)  # the subscription reaches the scheduler asynchronously, as in the classic class
+            cluster.scale(2)
+            client.wait_for_workers(2, timeout=30)
+            cluster.scale(1)
+            deadline = time.monotonic() + 30
+            while len(client.scheduler_info()["workers"]) > 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)  # the scheduler's events reach the executor's client asynchronously
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("prefect_storage")]
+    added = any(re.match(r"Worker .+ added", m) for m in messages)
+    removed = any(re.match(r"Worker .+ removed", m) for m in messages)
+    assert (added, removed) == ((True, True) if watch is None else (False, False))

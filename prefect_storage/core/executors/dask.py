@@ -405,6 +405,13 @@ def _import_cluster_class(spec: Any) -> Any:
         raise ExecutorConfigError(f"cluster_class {spec!r}: module {module!r} has no attribute {name!r}.") from None
 
 
+def _quietly(call: Callable[..., Any], *args: Any) -> None:
+    try:
+        call(*args)
+    except Exception:  # the client may already be closing
+        pass
+
+
 class DaskExecutor(Executor):
     """Run tasks on a ``dask.distributed`` cluster.
 
@@ -420,6 +427,12 @@ class DaskExecutor(Executor):
             unless given).
         debug: keep the temporary ``LocalCluster``'s logs at WARNING instead of silencing them.
         performance_report_path: write dask's HTML performance report of the run there.
+        disable_cancellation_event: accepted as in the classic class. Runs here never
+            share a dask ``Event``: the work a finished run leaves queued is cancelled
+            through its futures either way.
+        watch_worker_status: log (DEBUG) each worker the scheduler adds or removes, through
+            :meth:`on_worker_status_changed`. ``None`` (the default) watches unless
+            ``adapt_kwargs`` is given, as in the classic class.
 
     Task tags ``dask-resource:NAME=AMOUNT`` become worker resource requests. A task whose
     run is lost by the cluster (its worker died more often than the scheduler's
@@ -435,6 +448,8 @@ class DaskExecutor(Executor):
         client_kwargs: dict[str, Any] | None = None,
         debug: bool = False,
         performance_report_path: str | os.PathLike[str] | None = None,
+        disable_cancellation_event: bool = False,
+        watch_worker_status: bool | None = None,
     ) -> None:
         if address is None:
             address = os.environ.get(ADDRESS_ENV) or None
@@ -460,6 +475,8 @@ class DaskExecutor(Executor):
         self.client_kwargs.setdefault("set_as_default", False)
         self.debug = bool(debug)
         self.performance_report_path = os.fspath(performance_report_path) if performance_report_path is not None else None
+        self.disable_cancellation_event = bool(disable_cancellation_event)
+        self.watch_worker_status = watch_worker_status
         self.client: Any = None
         self._futures: list[Any] = []
         self._queue: list[DaskFuture] = []
@@ -502,6 +519,9 @@ class DaskExecutor(Executor):
                 client = stack.enter_context(distributed.Client(cluster, **self.client_kwargs))
             if self.performance_report_path:
                 stack.enter_context(distributed.performance_report(filename=self.performance_report_path))
+            if self.watch_worker_status is True or (self.watch_worker_status is None and not self.adapt_kwargs):
+                client.subscribe_topic("all", self._on_scheduler_event)
+                stack.callback(_quietly, client.unsubscribe_topic, "all")
             self.client = client
             try:
                 yield
@@ -515,6 +535,26 @@ class DaskExecutor(Executor):
                     except Exception:  # the cluster may already be gone
                         self.logger.debug("Cancelling tasks failed", exc_info=True)
                 self.client, self._futures, self._queue, self._nthreads = None, [], [], None
+
+    def on_worker_status_changed(self, op: str, message: dict[str, Any]) -> None:
+        """Called when the scheduler adds (``op="add"``) or removes (``"remove"``) a worker,
+        when ``watch_worker_status`` is on. Logs it at DEBUG; override to do more."""
+        if op == "add":
+            for worker in message.get("workers", ()):
+                self.logger.debug("Worker %s added", worker)
+        elif op == "remove":
+            self.logger.debug("Worker %s removed", message.get("worker", message))
+
+    def _on_scheduler_event(self, event: tuple[float, Any]) -> None:
+        # runs on the client's event loop: the scheduler's "all" topic, worker changes only
+        message = event[1] if isinstance(event, tuple) and len(event) == 2 else event
+        if not isinstance(message, dict):
+            return
+        action = message.get("action")
+        if action == "add-worker":
+            self.on_worker_status_changed("add", {"workers": [message.get("worker")]})
+        elif action == "remove-worker":
+            self.on_worker_status_changed("remove", message)
 
     def _started(self) -> Any:
         if self.client is None:
