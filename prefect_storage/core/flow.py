@@ -811,7 +811,7 @@ class Flow:
 
         for t in self.tasks:  # classic: the flow's slugs are written onto the tasks
             t.slug = self.slugs[t]
-        ordered = self.sorted_tasks()
+        ordered = sorted(self.tasks, key=lambda t: self.slugs[t])  # classic: every nested list by slug
         return {
             "type": f"{type(self).__module__}.{type(self).__qualname__}",
             "__version__": __version__,
@@ -821,7 +821,7 @@ class Flow:
                 (e.serialize() for e in self.edges),
                 key=lambda e: (e["upstream_task"]["slug"], e["downstream_task"]["slug"], e["key"] or ""),
             ),
-            "parameters": [p.serialize() for p in sorted(self.parameters(), key=lambda p: p.name)],
+            "parameters": [p.serialize() for p in sorted(self.parameters(), key=lambda p: self.slugs[p])],
             "reference_tasks": sorted(({"slug": self.slugs[t]} for t in self._reference_tasks), key=lambda r: r["slug"]),
             "schedule": _serialize_schedule(self.schedule),
             "run_config": self.run_config.serialize() if self.run_config is not None else None,

@@ -181,13 +181,17 @@ def deserialize_parameter(data: dict[str, Any]) -> Parameter:
 
 
 def deserialize_flow(data: dict[str, Any]) -> Any:
-    """A :class:`Flow` from ``Flow.serialize()`` metadata: base tasks, the same edges and
-    reference tasks, the schedule and run config. Edges are not validated against the
-    tasks' inputs, which base tasks no longer have."""
+    """A :class:`Flow` from ``Flow.serialize()`` metadata: parameters, base tasks, the
+    same edges and reference tasks, the schedule, run config and storage (its flows'
+    locations; never their code). Edges are not validated against the tasks' inputs,
+    which base tasks no longer have."""
     from prefect_storage.core.edges import Edge
     from prefect_storage.core.flow import Flow
 
     cache: dict[str, Task] = {}
+    for entry in data.get("parameters") or []:  # parameters first: their tasks entries reuse them
+        parameter = deserialize_parameter(entry)
+        cache[entry.get("slug") or parameter.name] = parameter
     tasks = [deserialize_task(t, cache) for t in data.get("tasks") or []]
     edges = [
         Edge(
@@ -211,6 +215,11 @@ def deserialize_flow(data: dict[str, Any]) -> Any:
         from prefect_storage.core.run_config import RunConfig
 
         run_config = RunConfig.deserialize(run_config)
+    storage = data.get("storage")
+    if isinstance(storage, dict):
+        from prefect_storage.storage.base import Storage
+
+        storage = Storage.deserialize(storage)
     flow = Flow(
         name=data["name"],
         tasks=tasks,
@@ -218,6 +227,7 @@ def deserialize_flow(data: dict[str, Any]) -> Any:
         reference_tasks=[cache[r["slug"]] for r in data.get("reference_tasks") or []],
         schedule=schedule,
         run_config=run_config,
+        storage=storage,
         validate=False,
     )
     for task in tasks:  # the flow keeps the serialized slugs, as the classic schema did

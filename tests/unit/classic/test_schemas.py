@@ -108,3 +108,21 @@ def test_schemas_without_a_counterpart_still_say_so() -> None:
 
     with pytest.raises(ClassicNotProvidedError, match="marshmallow"):
         import prefect_storage.serialization.edge  # noqa: F401
+
+
+def test_flow_metadata_keeps_parameters_and_storage_and_lists_tasks_by_slug(tmp_path) -> None:
+    from prefect_storage.storage import Local
+
+    flow = Flow("params", storage=Local(directory=str(tmp_path), add_default_labels=False))
+    x = Parameter("x", default=5)
+    d, c = Task("d"), Task("c")
+    flow.add_edge(x, d)
+    flow.add_edge(c, d)
+    data = flow.serialize()
+    assert [t["slug"] for t in data["tasks"]] == sorted(t["slug"] for t in data["tasks"])  # classic order
+
+    loaded = prefect_storage.serialization.flow.FlowSchema().load(data)
+    (parameter,) = loaded.parameters()
+    assert (parameter.name, parameter.default, parameter.required) == ("x", 5, False)
+    assert parameter in loaded.tasks and any(e.upstream_task is parameter for e in loaded.edges)
+    assert isinstance(loaded.storage, Local) and loaded.storage.directory == str(tmp_path)
