@@ -31,6 +31,7 @@ EXTRAS = {
     "notifications": ["requests>=2.31"],
     "dask": ["dask>=2023.6", "distributed>=2023.6"],
     "viz": ["graphviz>=0.20"],
+    "templates": ["Jinja2>=3.1"],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 EXTRAS["test"] = [

@@ -30,11 +30,11 @@ NOT_PROVIDED: dict[str, str] = {
     **{
         f"tasks.{name}": f"{_TASK_LIBRARY} {name!r}"
         for name in (
-            "airbyte airtable asana aws azure azureml census cubejs database databricks dbt docker "
+            "airbyte airtable asana aws azure azureml census cubejs databricks dbt docker "
             "dremio dropbox exasol firebolt fivetran gcp github great_expectations gsheets hightouch "
             "jira jupyter kafka kubernetes mixpanel monday monte_carlo mysql neo4j postgres "
             "prometheus redis rss sendgrid sftp snowflake sodaspark sodasql spacy sql_server sqlite "
-            "templates toloka transform trello twitter zendesk"
+            "toloka transform trello twitter zendesk"
         ).split()
     },
     "client.client": "the Prefect Server/Cloud API client (`Client`)",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = frozenset({"control_flow", "core", "files", "notifications", "prefect", "secrets", "shell"})
+_SUBMODULES = frozenset(
+    {"control_flow", "core", "database", "files", "notifications", "prefect", "secrets", "shell", "templates"}
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -194,3 +194,42 @@ def test_powershell_task_is_a_shell_task_with_a_ps1_script() -> None:
     assert out[0].endswith(".ps1") and out[-1] == "done"
     with pytest.raises(FAIL, match="exit code 3"):
         PowershellTask(shell="sh").run(command="exit 3")
+
+
+def test_string_formatter_and_jinja_template_read_upstream_values_and_the_context() -> None:
+    from prefect_storage import Parameter
+    from prefect_storage.tasks.templates import JinjaTemplate, StringFormatter
+
+    greet = StringFormatter(name="greeting", template="Hi {name}! This is {flow_name}.")
+    render = JinjaTemplate(template="{% for n in names %}<{{ n }}>{% endfor %} in {{ flow_name }}")
+    with Flow("templates") as flow:
+        who = Parameter("who", default="Marvin")
+        text = greet(name=who)
+        html = render(names=["a", "b"])
+        other = greet(template="{x}-{x}", x=2)
+    state = flow.run()
+    assert state.result[text].result == "Hi Marvin! This is templates."
+    assert state.result[html].result == "<a><b> in templates"
+    assert state.result[other].result == "2-2"
+    with pytest.raises(KeyError, match="missing"):
+        StringFormatter(template="{missing}").run()
+
+
+def test_sqlite_tasks_create_load_and_query(tmp_path: Path) -> None:
+    from prefect_storage.tasks.database.sqlite import SQLiteQuery, SQLiteScript
+
+    db = str(tmp_path / "etl.db")
+    create = SQLiteScript(db=db, script="CREATE TABLE t (n INTEGER, s TEXT); INSERT INTO t VALUES (1, 'a');")
+    insert = SQLiteQuery(db=db, query="INSERT INTO t VALUES (?, ?)", data=(2, "b"))
+    select = SQLiteQuery(db=db, query="SELECT n, s FROM t ORDER BY n")
+    with Flow("sqlite") as flow:
+        created = create()
+        inserted = insert(upstream_tasks=[created])
+        rows = select(upstream_tasks=[inserted])
+    state = flow.run()
+    assert state.is_successful(), state.result
+    assert state.result[rows].result == [(1, "a"), (2, "b")]  # the INSERT was committed
+    with pytest.raises(ValueError, match="tuple if query contains parametrized values"):
+        SQLiteQuery(db=db, query="SELECT * FROM t WHERE n = ?").run()
+    with pytest.raises(ValueError, match="The db must be specified"):
+        SQLiteScript(script="SELECT 1").run()

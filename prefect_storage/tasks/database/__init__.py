@@ -1,0 +1,5 @@
+"""Classic ``prefect.tasks.database``: the SQLite tasks."""
+
+from prefect_storage.tasks.database.sqlite import SQLiteQuery, SQLiteScript
+
+__all__ = ["SQLiteQuery", "SQLiteScript"]
