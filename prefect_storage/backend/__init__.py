@@ -13,11 +13,15 @@ from prefect_storage.backend.artifacts import (
     update_link_artifact,
     update_markdown_artifact,
 )
+from prefect_storage.backend.flow import FlowView
 from prefect_storage.backend.flow_run import FlowRunView
 from prefect_storage.backend.kv_store import delete_key, get_key_value, list_keys, set_key_value
+from prefect_storage.backend.task_run import TaskRunView
 
 __all__ = [
     "FlowRunView",
+    "FlowView",
+    "TaskRunView",
     "create_link_artifact",
     "create_markdown_artifact",
     "delete_artifact",

@@ -52,6 +52,15 @@ class FlowRunView:
 
         return list(run_registry().get_logs(self.flow_run_id))
 
+    def get_task_run(self, task_slug: str | None = None, task_run_id: str | None = None, map_index: int = -1) -> Any:
+        """The :class:`~prefect_storage.backend.task_run.TaskRunView` of task ``task_slug``
+        (``task_run_id`` is not kept by the registry: pass the slug)."""
+        if task_slug is None:
+            raise ValueError("Pass the task's slug: the registry keeps task runs by slug, not by task run id.")
+        from prefect_storage.backend.task_run import TaskRunView
+
+        return TaskRunView.from_task_slug(task_slug, self.flow_run_id, map_index)
+
     def get_task_run_result(self, task_slug: str, map_index: int = -1) -> Any:
         """The value task ``task_slug`` returned in this (finished) run."""
         return load_task_result(self._record, task_slug, map_index)

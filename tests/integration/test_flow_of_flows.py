@@ -226,5 +226,19 @@ def test_start_flow_run_from_a_local_flow_run_waits_for_an_agent(tmp_path: Path,
     assert child_run.state == SUCCESS and child_run.parameters == {"n": 5}
     from prefect_storage.backend import FlowRunView
 
-    assert FlowRunView.from_flow_run_id(child_run.id).get_task_run_result("square-1") == 25
+    view = FlowRunView.from_flow_run_id(child_run.id)
+    assert view.get_task_run_result("square-1") == 25
+    # classic prefect.backend views: the task run and the registered flow
+    from prefect_storage.backend import FlowView, TaskRunView
+
+    task_run = view.get_task_run("square-1")
+    assert isinstance(task_run, TaskRunView) and task_run.state.is_successful() and task_run.get_result() == 25
+    assert task_run.name == "square"
+    assert TaskRunView.from_task_slug("square-1", child_run.id).get_result() == 25
+    with pytest.raises(ValueError, match="slug"):
+        view.get_task_run(task_run_id="some-id")
+    flow_view = FlowView.from_flow_name("child", project_name="default")
+    assert (flow_view.flow_id, flow_view.name, flow_view.project_name) == (child_run.flow_id, "child", "default")
+    assert FlowView.from_flow_id(child_run.flow_id).version == flow_view.version
+    assert type(flow_view.storage).__name__ == "Local" and "child" in flow_view.flow_group_labels
     registry.close()
