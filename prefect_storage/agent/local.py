@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import os
 import socket
 import threading
@@ -26,6 +27,9 @@ from prefect_storage.secrets import get_logger, redact
 
 T = TypeVar("T")
 logger = get_logger("agent")
+
+
+_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 
 
 class LocalAgent:
@@ -52,6 +56,9 @@ class LocalAgent:
             the runs it is executing.
         lost_run_after: a Running run without a heartbeat for this long (its agent
             died) is marked Failed by any agent, with a message saying so.
+        show_flow_logs: also write each run's log lines (redacted) to this agent's log
+            when the run ends, as the classic ``--show-flow-logs`` did; they are always
+            kept in the registry (``prefect-storage logs RUN``).
     """
 
     def __init__(
@@ -73,6 +80,7 @@ class LocalAgent:
         env_allow: Iterable[str] = (),
         secret_env: Iterable[str] = (),
         executor_address: str | None = None,
+        show_flow_logs: bool = False,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1.")
@@ -94,6 +102,7 @@ class LocalAgent:
         self.secret_env = list(secret_env)
         #: run every classic flow's tasks on this Dask scheduler (``--executor-address``)
         self.executor_address = executor_address
+        self.show_flow_logs = show_flow_logs
         self.broker: Any = None
         self._signing_configured = False
         self._flows: dict[str, Any] = {}
@@ -288,6 +297,10 @@ class LocalAgent:
         message = redact(outcome.message or "")
         level = "INFO" if outcome.state == "Success" else "ERROR"
         entries = [*started, *parse_logs(outcome.logs), agent_entry(level, f"Flow run finished: {outcome.state}. {message}".strip())]
+        if self.show_flow_logs:
+            for entry in entries:
+                logger.log(logging.getLevelName(entry.level) if entry.level in _LEVELS else logging.INFO,
+                           "[%s] %s: %s", run.id[:8], entry.name, entry.message)
         tasks = [{**t, "message": redact(t["message"]) if t.get("message") else t.get("message")} for t in outcome.tasks]
         try:
             # logs, task results and state in one transaction, only while this agent holds the run

@@ -46,6 +46,7 @@ def _agent_options(command: Callable[..., None]) -> Callable[..., None]:
             help="Run every classic flow's tasks on this Dask scheduler (tcp://host:8786) instead of the flow's executor.",
         ),
         click.option("--no-hostname-label", is_flag=True, help="Do not add this machine's host name to the labels."),
+        click.option("--show-flow-logs", is_flag=True, help="Also print each run's log lines when the run ends."),
         click.option("--name", default=None, help="Agent name recorded on the runs it claims."),
         click.option(
             "--lost-run-after", type=float, default=120.0, show_default=True,
@@ -95,6 +96,7 @@ def _run_agent(state: CliState, launcher: Any, import_paths: tuple[str, ...], **
         name=options["name"],
         lost_run_after=options["lost_run_after"],
         executor_address=options["executor_address"],
+        show_flow_logs=options.get("show_flow_logs", False),
         launcher=launcher,
     )
     signal.signal(signal.SIGTERM, lambda *_: runner.stop())

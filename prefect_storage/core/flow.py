@@ -750,6 +750,21 @@ class Flow:
 
     # -- registration -----------------------------------------------------------------
 
+    def run_agent(self, token: str | None = None, show_flow_logs: bool = False, log_to_cloud: bool | None = None) -> int:
+        """Run a local agent in this process that carries this flow's run config labels
+        (classic ``flow.run_agent()``): it runs the registered runs it can claim until it is
+        stopped (Ctrl-C). ``token`` and ``log_to_cloud`` were for the hosted backend and are
+        ignored. Returns the number of runs executed."""
+        from prefect_storage.agent import local as agent_module  # the agent sits above the engine
+
+        labels = sorted(set(self.run_config.labels)) if self.run_config is not None else []
+        agent = agent_module.LocalAgent(labels=labels, show_flow_logs=show_flow_logs)
+        try:
+            return int(agent.start())
+        except KeyboardInterrupt:
+            agent.stop()
+            return 0
+
     def register(
         self,
         project_name: str | None = None,

@@ -269,3 +269,23 @@ def test_process_launcher_refuses_docker_storage_like_the_classic_local_agent(re
     with Registry(registry_url) as registry:
         done = registry.get_flow_run(run.id)
     assert done.state == FAILED and done.message.startswith("Unsupported Storage type: Docker.")
+
+
+def test_show_flow_logs_writes_each_runs_lines_to_the_agent_log(
+    registry_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = '''
+@task
+def speak():
+    context.logger.info("hello from the run")
+'''
+    flow_id = load_flow(write_flow(tmp_path, "talker", body, "speak()")).register(registry=registry_url)
+    caplog.set_level("INFO", logger="prefect_storage.agent")
+    for show in (False, True):
+        with Registry(registry_url) as registry:
+            run = registry.create_flow_run(flow_id)
+        caplog.clear()
+        assert _agent(registry_url, show_flow_logs=show).start(once=True) == 1
+        lines = [r.getMessage() for r in caplog.records if "hello from the run" in r.getMessage()]
+        assert bool(lines) is show
+    assert lines[0].startswith(f"[{run.id[:8]}]")

@@ -355,3 +355,23 @@ def test_flow_runner_and_task_runner_directly() -> None:
     assert isinstance(TaskRunner(flaky).run(state=first), Failed)
     looped = Looped(loop_count=1)
     assert looped.is_finished()
+
+
+def test_run_agent_starts_a_local_agent_with_the_flows_labels(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect_storage.agent import local
+    from prefect_storage.run_configs import LocalRun
+
+    made: list[dict[str, Any]] = []
+
+    class Recorder:  # the agent itself runs in the integration tests
+        def __init__(self, **kwargs: Any) -> None:
+            made.append(kwargs)
+
+        def start(self) -> int:
+            return 3
+
+    monkeypatch.setattr(local, "LocalAgent", Recorder)
+    flow = Flow("agent-labels", run_config=LocalRun(labels=["b", "a", "b"]))
+    assert flow.run_agent(show_flow_logs=True) == 3
+    assert made == [{"labels": ["a", "b"], "show_flow_logs": True}]
+    assert Flow("no-run-config").run_agent() == 3 and made[-1]["labels"] == []
