@@ -99,6 +99,7 @@ _SUBMODULES = frozenset(
 
 # public name -> the module that defines it
 _LAZY_NAMES = {
+    "Client": "prefect_storage.client",  # the hosted API client: importable, refuses to be made
     "DockerRun": "prefect_storage.core.run_config",
     "Flow": "prefect_storage.core.flow",
     "LocalRun": "prefect_storage.core.run_config",
@@ -127,8 +128,6 @@ def __getattr__(name: str) -> Any:
         return value
     if name in _SUBMODULES:
         return importlib.import_module(f"prefect_storage.{name}")
-    if name == "Client":  # classic top-level name of the hosted-backend API client
-        raise _not_provided.missing_name(__name__, name, "the Prefect Server/Cloud API client")
     raise AttributeError(f"module 'prefect_storage' has no attribute {name!r}")
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # `import prefect_storage` installs the finder: keep it light
 
     from prefect_storage.exceptions import ClassicNotProvidedError
 
-__all__ = ["NOT_PROVIDED", "install", "missing_name", "not_provided_reason"]
+__all__ = ["IMPORTABLE_NOT_PROVIDED", "NOT_PROVIDED", "install", "missing_name", "not_provided_reason"]
 
 _TASK_LIBRARY = "the classic task library integration"
 _USE_SDK = "call the service's own Python SDK from a @task"
@@ -63,6 +63,13 @@ NOT_PROVIDED: dict[str, str] = {
     },
     "agent.agent": "the classic agent base class (use `prefect-storage agent local`)",
     "cli.agent.kubernetes": "the classic `prefect agent kubernetes` command",
+}
+
+#: names that import (so that a script that only imports them runs) but refuse to be used:
+#: ``prefect_storage.<path>`` -> what it was; the migration report still lists them.
+IMPORTABLE_NOT_PROVIDED: dict[str, str] = {
+    "Client": "the Prefect Server/Cloud API client",
+    "client.Client": "the Prefect Server/Cloud API client",
 }
 
 #: what to do instead, per module prefix (the longest match wins)

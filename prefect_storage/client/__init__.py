@@ -1,7 +1,10 @@
 """Classic ``prefect.client``: ``Secret`` over the project's secret chain.
 
 ``Client`` (the Prefect Server/Cloud API client) is not provided: flows reach the
-prefect-storage registry through ``prefect_storage.registry`` instead.
+prefect-storage registry through ``prefect_storage.registry`` instead. The name can
+be imported, so a script that imports it without calling it still runs; making a
+``Client()`` raises :class:`~prefect_storage.exceptions.ClassicNotProvidedError`
+saying what to use instead.
 """
 
 from __future__ import annotations
@@ -10,12 +13,19 @@ from typing import Any
 
 from prefect_storage.client.secrets import Secret
 
-__all__ = ["Secret"]
+__all__ = ["Client", "Secret"]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "Client":
+class Client:
+    """The classic Prefect Server/Cloud API client: not provided by prefect_storage.
+
+    Creating one raises :class:`~prefect_storage.exceptions.ClassicNotProvidedError`:
+    register flows with ``flow.register()``, start runs with
+    ``prefect_storage.tasks.prefect.create_flow_run`` or ``prefect-storage run``, and
+    read them with ``prefect_storage.backend.FlowRunView``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         from prefect_storage._not_provided import missing_name
 
-        raise missing_name(__name__, name, "the Prefect Server/Cloud API client")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        raise missing_name("prefect_storage", "Client", "the Prefect Server/Cloud API client")

@@ -755,7 +755,7 @@ class Flow:
         (classic ``flow.run_agent()``): it runs the registered runs it can claim until it is
         stopped (Ctrl-C). ``token`` and ``log_to_cloud`` were for the hosted backend and are
         ignored. Returns the number of runs executed."""
-        from prefect_storage.agent import local as agent_module  # the agent sits above the engine
+        import prefect_storage.agent.local as agent_module  # the agent sits above the engine
 
         labels = sorted(set(self.run_config.labels)) if self.run_config is not None else []
         agent = agent_module.LocalAgent(labels=labels, show_flow_logs=show_flow_logs)

@@ -76,6 +76,16 @@ def _import_module(module: str) -> tuple[Any, str | None]:
         return None, f"importing it failed: {type(exc).__name__}: {exc}"
 
 
+def _importable_stub(target: str, name: str) -> str | None:
+    """The report line for a name that imports but is not provided (``prefect.Client``)."""
+    from prefect_storage._not_provided import IMPORTABLE_NOT_PROVIDED, missing_name
+
+    key = f"{target}.{name}"[len(TARGET) + 1 :]
+    if key not in IMPORTABLE_NOT_PROVIDED:
+        return None
+    return str(missing_name(target, name, IMPORTABLE_NOT_PROVIDED[key])).split(" See docs/")[0]
+
+
 def check_import(classic_module: str, names: Sequence[str] = ()) -> list[tuple[str | None, str]]:
     """What of ``from <classic_module> import <names>`` (or ``import <classic_module>``)
     the installed prefect_storage lacks: a list of (name or None for the module, reason)."""
@@ -86,6 +96,10 @@ def check_import(classic_module: str, names: Sequence[str] = ()) -> list[tuple[s
     missing: list[tuple[str | None, str]] = []
     for name in names:
         if name == "*":
+            continue
+        stub = _importable_stub(target, name)
+        if stub is not None:
+            missing.append((name, stub))
             continue
         try:
             getattr(module, name)
@@ -108,6 +122,9 @@ def check_attribute_path(dotted: str) -> tuple[str, str, str] | None:
     obj: Any = importlib.import_module(TARGET)
     for i, part in enumerate(parts[1:], start=1):
         module_path = ".".join(parts[:i])
+        stub = _importable_stub(_target_module(module_path), part)
+        if stub is not None:
+            return module_path, part, stub
         try:
             obj = getattr(obj, part)
             continue

@@ -71,7 +71,7 @@ def test_public_names_load_on_first_use_and_are_the_engine_objects() -> None:
     with pytest.raises(AttributeError, match="no attribute 'Flw'"):
         prefect_storage.Flw  # noqa: B018
     with pytest.raises(ClassicNotProvidedError, match="Client"):
-        prefect_storage.Client  # noqa: B018
+        prefect_storage.Client()
 
 
 def test_core_task_and_context_stay_the_objects_once_their_modules_load() -> None:

@@ -185,8 +185,12 @@ def test_not_provided_modules_raise_a_clear_import_error(module: str, named: str
 def test_not_provided_names_raise_a_clear_import_error() -> None:
     with pytest.raises(ImportError, match=r"prefect_storage.tasks.notifications.PushbulletTask .* is not provided"):
         from prefect_storage.tasks.notifications import PushbulletTask  # noqa: F401
+    from prefect_storage import Client  # importable, so a script that only imports it runs
+    from prefect_storage.client import Client as ClientAgain
+
+    assert Client is ClientAgain
     with pytest.raises(ImportError, match=r"prefect_storage.Client .* is not provided"):
-        from prefect_storage import Client  # noqa: F401
+        Client()
     with pytest.raises(ModuleNotFoundError, match="No module named 'prefect_storage.no_such_thing'"):
         import prefect_storage.no_such_thing  # noqa: F401
 
