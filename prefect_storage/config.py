@@ -116,6 +116,12 @@ def storage_modules() -> frozenset[str]:
     return frozenset(name.strip() for name in raw.split(",") if name.strip())
 
 
+def engine_setting(dotted: str, variable: str) -> Any:
+    """A classic engine setting: the nested config value as set, else the ``variable``
+    environment variable (``PREFECT__ENGINE__...``), else ``None``."""
+    return _engine_setting(dotted) or os.environ.get(variable) or None
+
+
 def default_storage_class() -> Any:
     """The storage ``flow.register()`` gives a flow without one: the classic config value
     (a class, or a ``module.Class`` name), else ``PREFECT__FLOWS__DEFAULTS__STORAGE__DEFAULT_CLASS``,

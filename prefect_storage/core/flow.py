@@ -583,9 +583,9 @@ class Flow:
                 "If you would like to use `return_tasks`, use a `FlowRunner` directly."
             )
         if runner_cls is None:
-            from prefect_storage.core.flow_runner import FlowRunner
+            from prefect_storage.core.flow_runner import default_flow_runner_class
 
-            runner_cls = FlowRunner
+            runner_cls = default_flow_runner_class()
         parameters = dict(parameters or {})
         names = {p.name for p in self.parameters()}
         for name in list(kwargs):

@@ -10,11 +10,9 @@ and friends; a ``prefect.`` name is read as ``prefect_storage.``.
 from __future__ import annotations
 
 import importlib
-import os
-import warnings
 from typing import Any
 
-from prefect_storage.core.flow_runner import FlowRunner
+from prefect_storage.core.flow_runner import FlowRunner, default_flow_runner_class, default_task_runner_class
 from prefect_storage.core.task_runner import TaskRunner
 
 __all__ = [
@@ -26,25 +24,6 @@ __all__ = [
 ]
 
 
-def _resolve(dotted: str, variable: str, fallback: type) -> Any:
-    """The class named by setting ``dotted`` (then env ``variable``); a class object is
-    returned as is; a name that cannot be imported warns and gives ``fallback``."""
-    from prefect_storage.core.configuration import config
-
-    value = config.get_nested(dotted) or os.environ.get(variable)
-    if not value:
-        return fallback
-    if not isinstance(value, str):
-        return value
-    path = "prefect_storage" + value[len("prefect") :] if value.split(".")[0] == "prefect" else value
-    module, _, name = path.rpartition(".")
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError, ValueError):
-        warnings.warn(f"Could not import {value}; using {fallback.__module__}.{fallback.__qualname__} instead.", stacklevel=3)
-        return fallback
-
-
 def get_default_executor_class() -> type:
     """The executor class ``flow.run()`` uses when the flow has none (``LocalExecutor``)."""
     from prefect_storage.core.flow_runner import _default_executor_class
@@ -54,12 +33,12 @@ def get_default_executor_class() -> type:
 
 def get_default_flow_runner_class() -> type:
     """The flow runner class ``flow.run()`` uses (``FlowRunner``)."""
-    return _resolve("engine.flow_runner.default_class", "PREFECT__ENGINE__FLOW_RUNNER__DEFAULT_CLASS", FlowRunner)  # type: ignore[no-any-return]
+    return default_flow_runner_class()
 
 
 def get_default_task_runner_class() -> type:
     """The task runner class the flow runner uses (``TaskRunner``)."""
-    return _resolve("engine.task_runner.default_class", "PREFECT__ENGINE__TASK_RUNNER__DEFAULT_CLASS", TaskRunner)  # type: ignore[no-any-return]
+    return default_task_runner_class()
 
 
 _SUBMODULES = frozenset(

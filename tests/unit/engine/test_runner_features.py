@@ -375,3 +375,34 @@ def test_run_agent_starts_a_local_agent_with_the_flows_labels(monkeypatch: pytes
     assert flow.run_agent(show_flow_logs=True) == 3
     assert made == [{"labels": ["a", "b"], "show_flow_logs": True}]
     assert Flow("no-run-config").run_agent() == 3 and made[-1]["labels"] == []
+
+
+def test_flow_run_uses_the_configured_flow_and_task_runner_classes() -> None:
+    from prefect_storage.core.configuration import set_temporary_config
+
+    seen: list[str] = []
+
+    class LoudFlowRunner(FlowRunner):
+        def run(self, *args: Any, **kwargs: Any) -> Any:
+            seen.append("flow runner")
+            return super().run(*args, **kwargs)
+
+    class LoudTaskRunner(TaskRunner):
+        def run(self, *args: Any, **kwargs: Any) -> Any:
+            seen.append(f"task runner {self.task.name}")
+            return super().run(*args, **kwargs)
+
+    @task
+    def one() -> int:
+        return 1
+
+    with Flow("configured-runners") as flow:
+        result = one()
+    with set_temporary_config(
+        {"engine.flow_runner.default_class": LoudFlowRunner, "engine.task_runner.default_class": LoudTaskRunner}
+    ):
+        state = flow.run()
+    assert state.result[result].result == 1 and seen == ["flow runner", "task runner one"]
+    with set_temporary_config({"engine.flow_runner.default_class": "prefect.engine.nowhere.Runner"}):
+        with pytest.warns(UserWarning, match="Could not import prefect.engine.nowhere.Runner"):
+            assert flow.run().is_successful()  # falls back to the FlowRunner
