@@ -6,13 +6,13 @@ from typing import Any
 
 from prefect_storage.backends.optional import require
 from prefect_storage.context import context
-from prefect_storage.core.task import Task
 from prefect_storage.core.utilities import defaults_from_attrs
+from prefect_storage.tasks.templates.strings import StringFormatter
 
 __all__ = ["JinjaTemplate"]
 
 
-class JinjaTemplate(Task):
+class JinjaTemplate(StringFormatter):
     """Render the Jinja ``template`` with the run's keyword arguments and the values of
     ``prefect_storage.context``.
 
@@ -23,12 +23,8 @@ class JinjaTemplate(Task):
     ``jinja2`` is imported when the task runs: install ``prefect-storage[templates]``.
     """
 
-    def __init__(self, template: str | None = None, **kwargs: Any) -> None:
-        self.template = template or ""
-        super().__init__(**kwargs)
-
     @defaults_from_attrs("template")
-    def run(self, template: str | None = None, **format_kwargs: Any) -> str:  # type: ignore[override]
+    def run(self, template: str | None = None, **format_kwargs: Any) -> str:
         """The rendered template."""
         jinja2 = require("jinja2", extra="templates", purpose="JinjaTemplate")
         with context(**format_kwargs) as values:
