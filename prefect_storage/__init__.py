@@ -29,9 +29,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # what type checkers and IDEs see
     from typing import Any
 
-    from prefect_storage.core import DockerRun, Flow, LocalRun, Parameter, Task, UniversalRun, task
+    from prefect_storage.core import DockerRun, Flow, LocalRun, Parameter, Task, UniversalRun
     from prefect_storage.core.edges import flatten, mapped, unmapped
     from prefect_storage.core.modern_flow import flow
+    from prefect_storage.core.task import task
     from prefect_storage.core.utilities import apply_map, tags
     from prefect_storage.tasks.control_flow.case import case
     from prefect_storage.tasks.core.resource_manager import resource_manager

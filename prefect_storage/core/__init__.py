@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from prefect_storage.core.parameter import DateTimeParameter, Parameter
     from prefect_storage.core.run_config import DockerRun, LocalRun, RunConfig, UniversalRun
     from prefect_storage.core.state import Cached, Failed, Pending, State, Success, TriggerFailed
-    from prefect_storage.core.task import Task, task
+    from prefect_storage.core.task import Task
 
 __all__ = [
     "Cached",
@@ -39,7 +39,6 @@ __all__ = [
     "TriggerFailed",
     "UniversalRun",
     "context",
-    "task",
 ]
 
 # public name -> the module of this package that defines it
@@ -59,36 +58,41 @@ _LAZY_NAMES = {
     "Task": "task",
     "TriggerFailed": "state",
     "UniversalRun": "run_config",
-    "task": "task",
 }
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY_NAMES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+    module = _LAZY_NAMES.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value
+        return value
+    if not name.startswith("_"):
+        # classic `prefect.core.flow.Flow` after `import prefect`: the engine's modules too
+        import importlib.util
+
+        if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+            return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-# submodules whose package attribute is the object of the same name they define
-_SHADOWED = frozenset({"task", "context"})
+# ``core.context`` is the context object (the module ``core/context.py`` is its old path);
+# ``core.task`` is the module, as in the classic ``prefect.core`` (the decorator is
+# ``prefect_storage.task``).
+_SHADOWED = frozenset({"context"})
 
 
 class _CorePackage(types.ModuleType):
-    """This package's class: ``core.task`` stays the ``@task`` decorator and
-    ``core.context`` the context object.
+    """This package's class: ``core.context`` stays the context object.
 
     The import system binds every submodule on its package once it has loaded, so
-    loading ``core/task.py`` would rebind ``core.task`` to the module, and
-    ``from prefect_storage.core import task`` would no longer give the decorator.
+    loading ``core/context.py`` would rebind ``core.context`` to that module.
     """
 
     def __setattr__(self, name: str, value: object) -> None:

@@ -74,13 +74,14 @@ def test_public_names_load_on_first_use_and_are_the_engine_objects() -> None:
         prefect_storage.Client()
 
 
-def test_core_task_and_context_stay_the_objects_once_their_modules_load() -> None:
+def test_core_context_stays_the_object_and_core_task_is_the_module_as_in_classic() -> None:
     # the import system rebinds a package attribute to each submodule it loads
     code = (
         "import prefect_storage.core.task, prefect_storage.core.context, prefect_storage.core.flow\n"
-        "import prefect_storage\n"
+        "import prefect_storage, types\n"
         "from prefect_storage.core import task, context, State, Flow\n"
-        "assert callable(task) and task.__name__ == 'task', task\n"
+        "assert isinstance(task, types.ModuleType) and task.Task is prefect_storage.Task, task\n"
+        "assert callable(prefect_storage.task) and prefect_storage.task is task.task\n"
         "assert context is prefect_storage.context, context\n"
         "assert State.__module__ == 'prefect_storage.core.state' and Flow.__name__ == 'Flow'\n"
     )
@@ -151,3 +152,18 @@ def test_a_warm_process_moves_to_openssl_after_256_kib() -> None:
         "assert 'hashlib' in sys.modules\n"
     )
     _added_modules(code)
+
+
+def test_classic_attribute_paths_work_right_after_import() -> None:
+    # classic `import prefect` loaded everything: `prefect.core.flow.Flow` and friends
+    paths = [
+        "prefect_storage.core.flow.Flow", "prefect_storage.core.task.Task", "prefect_storage.core.edge.Edge",
+        "prefect_storage.core.parameter.Parameter", "prefect_storage.core.parameter.DateTimeParameter",
+        "prefect_storage.core.state.Success", "prefect_storage.engine.state.Failed", "prefect_storage.engine.signals.FAIL",
+        "prefect_storage.engine.results.LocalResult", "prefect_storage.schedules.clocks.CronClock",
+        "prefect_storage.triggers.all_successful", "prefect_storage.utilities.edges.unmapped",
+        "prefect_storage.serialization.flow.FlowSchema", "prefect_storage.tasks.shell.ShellTask",
+        "prefect_storage.config.flows.checkpointing", "prefect_storage.exceptions.PrefectSignal",
+    ]
+    code = "import prefect_storage\nfor path in sys.argv[1:]:\n    eval(path)\n"
+    _added_modules(code, *paths)
