@@ -116,23 +116,31 @@ def storage_modules() -> frozenset[str]:
     return frozenset(name.strip() for name in raw.split(",") if name.strip())
 
 
-def engine_setting(dotted: str, variable: str) -> Any:
-    """A classic engine setting: the nested config value as set, else the ``variable``
-    environment variable (``PREFECT__ENGINE__...``), else ``None``."""
-    return _engine_setting(dotted) or os.environ.get(variable) or None
+def setting_class(dotted: str, variable: str, fallback: type, public_name: str | None = None) -> Any:
+    """The class a classic class setting names: the nested config value as set (a class,
+    or a ``module.Class`` name), else the ``variable`` environment variable, else
+    ``fallback`` (``public_name`` is the path the warnings name it by). A classic
+    ``prefect.`` name is read as ``prefect_storage.``; a name that cannot be imported
+    warns and gives ``fallback``."""
+    value = _engine_setting(dotted) or os.environ.get(variable)
+    if not value:
+        return fallback
+    if not isinstance(value, str):
+        return value
+    name = "prefect_storage" + value[len("prefect") :] if value.split(".")[0] == "prefect" else value
+    fallback_name = public_name or f"{fallback.__module__}.{fallback.__qualname__}"
+    if name in (fallback_name, f"{fallback.__module__}.{fallback.__qualname__}"):
+        return fallback
+    import importlib
 
+    module, _, attr = name.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError, ValueError):
+        import warnings
 
-def default_storage_class() -> Any:
-    """The storage ``flow.register()`` gives a flow without one: the classic config value
-    (a class, or a ``module.Class`` name), else ``PREFECT__FLOWS__DEFAULTS__STORAGE__DEFAULT_CLASS``,
-    else ``prefect_storage.storage.Local``. A classic ``prefect.`` name is read as
-    ``prefect_storage.``."""
-    value = _engine_setting("flows.defaults.storage.default_class") or os.environ.get(
-        "PREFECT__FLOWS__DEFAULTS__STORAGE__DEFAULT_CLASS", "prefect_storage.storage.Local"
-    )
-    if isinstance(value, str) and value.split(".")[0] == "prefect":
-        value = "prefect_storage" + value[len("prefect") :]
-    return value
+        warnings.warn(f"Could not import {value}; using {fallback_name} instead.", stacklevel=3)
+        return fallback
 
 
 def __getattr__(name: str) -> object:

@@ -531,48 +531,26 @@ class FlowRunner(Runner):
         return state
 
 
-def default_class(dotted: str, variable: str, fallback: type) -> Any:
-    """The class the classic setting ``dotted`` names (a class or a ``module.Class``
-    name; ``set_temporary_config`` or the ``variable`` environment variable), else
-    ``fallback``. A classic ``prefect.`` name is read as ``prefect_storage.``; a name
-    that cannot be imported warns and gives ``fallback``."""
-    from prefect_storage import config
-
-    value = config.engine_setting(dotted, variable)
-    if not value:
-        return fallback
-    if not isinstance(value, str):
-        return value
-    name = "prefect_storage" + value[len("prefect") :] if value.split(".")[0] == "prefect" else value
-    fallback_name = f"{fallback.__module__}.{fallback.__qualname__}"
-    if name == fallback_name:
-        return fallback
-    from prefect_storage.core.serialize import from_qualified_name
-
-    try:
-        return from_qualified_name(name)
-    except Exception:
-        import warnings
-
-        warnings.warn(f"Could not import {value}; using {fallback_name} instead.", stacklevel=3)
-        return fallback
-
-
 def _default_executor_class() -> type:
     """``engine.executor.default_class``, else :class:`LocalExecutor`."""
+    from prefect_storage import config
     from prefect_storage.core.executors.local import LocalExecutor
 
-    return default_class("engine.executor.default_class", "PREFECT__ENGINE__EXECUTOR__DEFAULT_CLASS", LocalExecutor)  # type: ignore[no-any-return]
+    return config.setting_class("engine.executor.default_class", "PREFECT__ENGINE__EXECUTOR__DEFAULT_CLASS", LocalExecutor)  # type: ignore[no-any-return]
 
 
 def default_flow_runner_class() -> type:
     """``engine.flow_runner.default_class``, else :class:`FlowRunner`: what ``flow.run()`` uses."""
-    return default_class("engine.flow_runner.default_class", "PREFECT__ENGINE__FLOW_RUNNER__DEFAULT_CLASS", FlowRunner)  # type: ignore[no-any-return]
+    from prefect_storage import config
+
+    return config.setting_class("engine.flow_runner.default_class", "PREFECT__ENGINE__FLOW_RUNNER__DEFAULT_CLASS", FlowRunner)  # type: ignore[no-any-return]
 
 
 def default_task_runner_class() -> type:
     """``engine.task_runner.default_class``, else :class:`TaskRunner`: what a flow runner uses."""
-    return default_class("engine.task_runner.default_class", "PREFECT__ENGINE__TASK_RUNNER__DEFAULT_CLASS", TaskRunner)  # type: ignore[no-any-return]
+    from prefect_storage import config
+
+    return config.setting_class("engine.task_runner.default_class", "PREFECT__ENGINE__TASK_RUNNER__DEFAULT_CLASS", TaskRunner)  # type: ignore[no-any-return]
 
 
 def _expand(states: Iterable[State]) -> list[State]:

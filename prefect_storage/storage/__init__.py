@@ -58,22 +58,16 @@ def get_default_storage_class() -> type[Storage]:
     ``PREFECT__FLOWS__DEFAULTS__STORAGE__DEFAULT_CLASS``); a name that cannot be
     imported warns and falls back to :class:`Local`.
     """
+    from prefect_storage import config
+    from prefect_storage.storage.local import Local
+
+    cls = config.setting_class(
+        "flows.defaults.storage.default_class", "PREFECT__FLOWS__DEFAULTS__STORAGE__DEFAULT_CLASS", Local,
+        public_name="prefect_storage.storage.Local",
+    )
+    if isinstance(cls, type) and issubclass(cls, Storage):
+        return cls
     import warnings
 
-    from prefect_storage import config
-
-    value = config.default_storage_class()
-    if isinstance(value, type) and issubclass(value, Storage):
-        return value
-    path = str(value)
-    module, _, name = path.rpartition(".")
-    try:
-        cls = getattr(importlib.import_module(module), name)
-        if not (isinstance(cls, type) and issubclass(cls, Storage)):
-            raise TypeError(f"{path} is not a Storage subclass")
-        return cls
-    except (ImportError, AttributeError, ValueError, TypeError):
-        warnings.warn(f"Could not import {path}; using prefect_storage.storage.Local instead.", stacklevel=2)
-        from prefect_storage.storage.local import Local
-
-        return Local
+    warnings.warn(f"{cls!r} is not a Storage class; using prefect_storage.storage.Local instead.", stacklevel=2)
+    return Local
