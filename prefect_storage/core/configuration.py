@@ -92,11 +92,11 @@ def _defaults() -> Config:
             "tasks": {"defaults": {"max_retries": 0, "retry_delay": None, "timeout": None}},
             "engine": {
                 "executor": {
-                    "default_class": "prefect_storage.core.executors.local.LocalExecutor",
+                    "default_class": None,  # None here: the environment decides, else LocalExecutor
                     "dask": {"address": "", "cluster_class": "distributed.deploy.local.LocalCluster"},
                 },
-                "flow_runner": {"default_class": "prefect_storage.core.flow_runner.FlowRunner"},
-                "task_runner": {"default_class": "prefect_storage.core.task_runner.TaskRunner"},
+                "flow_runner": {"default_class": None},  # else FlowRunner
+                "task_runner": {"default_class": None},  # else TaskRunner
             },
             "logging": {
                 "level": "INFO",

@@ -406,3 +406,12 @@ def test_flow_run_uses_the_configured_flow_and_task_runner_classes() -> None:
     with set_temporary_config({"engine.flow_runner.default_class": "prefect.engine.nowhere.Runner"}):
         with pytest.warns(UserWarning, match="Could not import prefect.engine.nowhere.Runner"):
             assert flow.run().is_successful()  # falls back to the FlowRunner
+
+
+def test_classic_engine_class_variables_are_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect_storage.core.executors import LocalDaskExecutor, LocalExecutor
+    from prefect_storage.engine import get_default_executor_class, get_default_flow_runner_class
+
+    assert get_default_executor_class() is LocalExecutor and get_default_flow_runner_class() is FlowRunner
+    monkeypatch.setenv("PREFECT__ENGINE__EXECUTOR__DEFAULT_CLASS", "prefect.executors.LocalDaskExecutor")
+    assert get_default_executor_class() is LocalDaskExecutor
